@@ -65,7 +65,7 @@ def disasm(insn: Insn | Uop) -> str:
                 flags.append(_FLAG_NAMES[f])
             continue
         default = 1 if f in _DEFAULT_ONE else 0
-        if isinstance(insn, MemInsn) and f in ("y_size", "x_size", "x_stride", "sram_base", "dram_base"):
+        if isinstance(insn, MemInsn) and insn.x_size and f in ("y_size", "x_size", "x_stride", "sram_base", "dram_base"):
             default = None  # always printed: they say what moves where
         if value != default:
             parts.append(f"{f}={value:#x}" if f in _HEX_FIELDS else f"{f}={int(value)}")

@@ -40,6 +40,7 @@ class Device(ABC):
             raise DeviceError(f"{self.name}: config must be a vta.isa.Config, got {type(self.config).__name__}")
         self.dram = Dram(dram_bytes)
         self._closed = False
+        self._shadow = None  # micro-op shadow for check_program, created on first use
 
     # ------------------------------------------------------------ memory
     def alloc(self, nbytes: int) -> int:
@@ -84,10 +85,22 @@ class Device(ABC):
         return stats
 
     def check_program(self, insn_addr: int, insn_count: int) -> RunStats:
-        """The fsim's data-free walk: rejects a bad program before it touches memory."""
-        from vta.isa.fsim import check_program
+        """The fsim's data-free walk: rejects a bad program before it touches memory.
 
-        return check_program(self.config, self.dram, int(insn_addr), int(insn_count))
+        The walk keeps a shadow of the micro-op buffer (programs may use micro-ops a
+        previous run loaded); it is only updated when the whole program passes.
+        """
+        from vta.isa.fsim import Machine, check_program
+
+        if self._shadow is None:
+            self._shadow = Machine(self.config)
+        saved = self._shadow.uop.copy()
+        try:
+            return check_program(self.config, self.dram, int(insn_addr), int(insn_count), self._shadow)
+        except VtaError:
+            self._shadow.uop[:] = saved
+            self._shadow.uops_changed(0, len(saved))
+            raise
 
     @abstractmethod
     def _execute(self, insn_addr: int, insn_count: int, timeout_s: float) -> RunStats:

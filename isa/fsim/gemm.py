@@ -1,0 +1,169 @@
+"""Fast GEMM: one exact BLAS matrix multiply per instruction wherever the nest allows it.
+
+A GEMM nest (iter_out, iter_in, micro-ops) with affine indices is a matrix
+product in disguise. Each loop axis (the two instruction loops and the axes
+found in the micro-op list) is classified by which indices it moves:
+
+- moves ACC but not WGT: a row axis (M), like the batch/pixel loop;
+- moves ACC and WGT but not INP: a column axis (N), the output-channel loop;
+- leaves ACC alone: a reduction axis (K), the input-channel/kernel loop.
+
+Then ACC[h(m, n)] += X[m, k] @ Y[k, n] with X gathered from INP and Y from WGT
+is a single float matmul. int8 x int8 products summed in float32 are exact
+while the sum of |products| stays within 2^24 (float64: 2^53), checked from the
+actual operand maxima; the exact integer result is added into ACC with int32
+wrap. Because GEMM only adds into the entry it writes, micro-op order never
+changes the result, so duplicate ACC indices are summed with np.add.at.
+Nests that do not factor this way use a grouped fallback that is exact too.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .machine import Machine
+from .program import NestFields
+
+FLOAT32_EXACT = 1 << 24
+FLOAT64_EXACT = 1 << 53
+
+
+class Axis(NamedTuple):
+    extent: int
+    dst: int  # index step of the ACC/OUT index
+    src: int  # INP (GEMM) or source ACC (ALU) index step
+    wgt: int
+
+
+def affine_axes(cols: np.ndarray) -> tuple[np.ndarray, list[Axis]] | None:
+    """Split a sequence of index vectors (L, 3) into a row-major affine grid.
+
+    Returns (base, axes innermost first) with cols[flat(t)] = base + sum t_a * step_a,
+    or None when the sequence is not such a grid.
+    """
+    v = cols
+    axes: list[Axis] = []
+    while len(v) > 1:
+        step = v[1] - v[0]
+        diffs = v[1:] - v[:-1]
+        breaks = np.flatnonzero(np.any(diffs != step, axis=1))
+        extent = int(breaks[0]) + 1 if breaks.size else len(v)
+        if len(v) % extent:
+            return None
+        rows = v.reshape(-1, extent, v.shape[1])
+        expect = rows[:, :1] + np.arange(extent)[None, :, None] * step[None, None, :]
+        if not np.array_equal(rows, expect):
+            return None
+        axes.append(Axis(extent, int(step[0]), int(step[1]), int(step[2])))
+        v = rows[:, 0]
+    return v[0], axes
+
+
+def nest_axes(m: Machine, f: NestFields) -> tuple[tuple[int, int, int], list[Axis]] | None:
+    """All loop axes of an instruction (outermost first) and the base indices, if the uops are affine."""
+    sl = slice(f.uop_bgn, f.uop_end)
+    cols = np.stack([m.uop_dst[sl], m.uop_src[sl], m.uop_wgt[sl]], axis=1)
+    found = affine_axes(cols)
+    if found is None:
+        return None
+    base, uop_axes = found
+    axes = [Axis(f.iter_out, f.dst_factor_out, f.src_factor_out, f.wgt_factor_out),
+            Axis(f.iter_in, f.dst_factor_in, f.src_factor_in, f.wgt_factor_in)] + uop_axes[::-1]
+    return (int(base[0]), int(base[1]), int(base[2])), [a for a in axes if a.extent > 1]
+
+
+def grid(base: int, axes: list[Axis], attr: str) -> np.ndarray:
+    """Index array over the given axes (row-major) for one of dst/src/wgt."""
+    idx = np.full((1,) * len(axes), base, dtype=np.int64)
+    for k, a in enumerate(axes):
+        shape = [1] * len(axes)
+        shape[k] = a.extent
+        idx = idx + (np.arange(a.extent, dtype=np.int64) * getattr(a, attr)).reshape(shape)
+    return idx.reshape(-1) if axes else idx.reshape(1)
+
+
+def gemm_fast(m: Machine, f: NestFields) -> None:
+    """Execute one GEMM instruction (validated) on the machine."""
+    if f.reset_reg:
+        idx = nest_indices(m, f)[0]
+        m.acc[idx] = 0
+        return
+    found = nest_axes(m, f)
+    if found is not None:
+        (d0, s0, w0), axes = found
+        rows = [a for a in axes if a.dst != 0 and a.wgt == 0]
+        cols = [a for a in axes if a.dst != 0 and a.src == 0 and a.wgt != 0]
+        red = [a for a in axes if a.dst == 0]
+        if len(rows) + len(cols) + len(red) == len(axes):
+            _matmul(m, grid(s0, rows + red, "src"), grid(w0, cols + red, "wgt"), grid(d0, rows + cols, "dst"),
+                    _total(rows), _total(cols), _total(red))
+            return
+    _grouped(m, *nest_indices(m, f))
+
+
+def _total(axes: list[Axis]) -> int:
+    return int(np.prod([a.extent for a in axes], dtype=np.int64)) if axes else 1
+
+
+def _matmul(m: Machine, inp_idx: np.ndarray, wgt_idx: np.ndarray, acc_idx: np.ndarray, mt: int, nt: int, kt: int) -> None:
+    x = m.inp[inp_idx].reshape(mt, kt, m.inp.shape[1], m.inp.shape[2])  # (M, K, B, Bi)
+    w = m.wgt[wgt_idx].reshape(nt, kt, m.wgt.shape[1], m.wgt.shape[2])  # (N, K, Bo, Bi)
+    b, bi, bo = x.shape[2], x.shape[3], w.shape[2]
+    dtype = _exact_dtype(x, w, kt * bi)
+    xm = x.transpose(0, 2, 1, 3).reshape(mt * b, kt * bi).astype(dtype)
+    wm = w.transpose(1, 3, 0, 2).reshape(kt * bi, nt * bo).astype(dtype)
+    z = (xm @ wm).reshape(mt, b, nt, bo).transpose(0, 2, 1, 3).reshape(mt * nt, b, bo)
+    _accumulate(m, acc_idx, z.astype(np.int64))
+
+
+def _exact_dtype(x: np.ndarray, w: np.ndarray, terms: int) -> type:
+    """float32 if every partial sum is an integer below 2^24, else float64 (exact below 2^53)."""
+    bound = terms * int(np.abs(x.astype(np.int16)).max(initial=0)) * int(np.abs(w.astype(np.int16)).max(initial=0))
+    if bound <= FLOAT32_EXACT:
+        return np.float32
+    if bound <= FLOAT64_EXACT:
+        return np.float64
+    raise AssertionError("int8 reductions this long cannot occur in one instruction")  # 2^39 terms
+
+
+def _accumulate(m: Machine, acc_idx: np.ndarray, z: np.ndarray) -> None:
+    """ACC[idx] += z (int32 wrap; repeated indices summed) and OUT[idx] = low 8 bits."""
+    uniq = np.unique(acc_idx)
+    if uniq.size == acc_idx.size:
+        m.acc[acc_idx] = (m.acc[acc_idx].astype(np.int64) + z).astype(np.int32)
+    else:
+        total = np.zeros((m.acc.shape[0],) + z.shape[1:], dtype=np.int64)
+        np.add.at(total, acc_idx, z)
+        m.acc[uniq] = (m.acc[uniq].astype(np.int64) + total[uniq]).astype(np.int32)
+    m.out[uniq] = m.acc[uniq].astype(np.int8)
+
+
+def nest_indices(m: Machine, f: NestFields) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Flat (dst, src, wgt) index arrays of every point of the nest, in execution order."""
+    sl = slice(f.uop_bgn, f.uop_end)
+    y = np.arange(f.iter_out, dtype=np.int64)[:, None, None]
+    x = np.arange(f.iter_in, dtype=np.int64)[None, :, None]
+    out = []
+    for col, fo, fi in ((m.uop_dst, f.dst_factor_out, f.dst_factor_in),
+                        (m.uop_src, f.src_factor_out, f.src_factor_in),
+                        (m.uop_wgt, f.wgt_factor_out, f.wgt_factor_in)):
+        out.append((col[sl][None, None, :] + y * fo + x * fi).reshape(-1))
+    return out[0], out[1], out[2]
+
+
+def _grouped(m: Machine, dst: np.ndarray, src: np.ndarray, wgt: np.ndarray) -> None:
+    """Exact fallback for nests that do not factor: one matmul per distinct weight block."""
+    order = np.argsort(wgt, kind="stable")
+    w_sorted = wgt[order]
+    starts = np.flatnonzero(np.r_[True, w_sorted[1:] != w_sorted[:-1]])
+    ends = np.r_[starts[1:], len(order)]
+    b, bi, bo = m.inp.shape[1], m.inp.shape[2], m.wgt.shape[1]
+    z = np.empty((len(dst), b, bo), dtype=np.int64)
+    for s, e in zip(starts.tolist(), ends.tolist()):
+        pts = order[s:e]
+        x = m.inp[src[pts]].reshape(-1, bi).astype(np.float32)  # bi terms of 2^14: always exact in float32
+        w = m.wgt[w_sorted[s]].astype(np.float32)
+        z[pts] = (x @ w.T).reshape(len(pts), b, bo).astype(np.int64)
+    _accumulate(m, dst, z)
