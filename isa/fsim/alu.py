@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..opcodes import AluOp
-from .gemm import nest_indices
+from .gemm import _as_slice, nest_indices
 from .machine import Machine
 from .program import NestFields
 
@@ -27,6 +27,13 @@ _MASK32 = (1 << 32) - 1
 
 def alu_op(op: int, a: np.ndarray, b: np.ndarray | int) -> np.ndarray:
     """f(a, b) of isa/semantics.md on int32 lanes (b broadcast), returning int32."""
+    if isinstance(b, int) and (op in (AluOp.MIN, AluOp.MAX) or (op == AluOp.SHR and b >= 0)):
+        # immediates that cannot overflow: stay in int32 (the common requantization steps)
+        if op == AluOp.MIN:
+            return np.minimum(a, np.int32(b))
+        if op == AluOp.MAX:
+            return np.maximum(a, np.int32(b))
+        return a >> np.int32(min(b, 31))
     a64 = a.astype(np.int64)
     b64 = np.asarray(b, dtype=np.int64)
     if op == AluOp.MIN:
@@ -51,28 +58,46 @@ def shift(a64: np.ndarray, b64: np.ndarray) -> np.ndarray:
 
 
 def alu_fast(m: Machine, f: NestFields) -> None:
+    key = ("alu", f)
+    plan = m.plan_cache.get(key)
+    if plan is None:
+        plan = m.plan_cache[key] = _plan(m, f)
+    mode, dst, src, dep = plan
+    if mode == "imm":
+        _with_imm(m, f.alu_opcode, dst, f.imm)
+    elif mode == "vector":
+        _apply(m, f.alu_opcode, dst, m.acc[src])
+    elif mode == "reduce":
+        _reduce_at(m, f.alu_opcode, dst, m.acc[src].astype(np.int64))
+    else:
+        _chunked(m, f.alu_opcode, dst, src, dep)
+
+
+def _plan(m: Machine, f: NestFields) -> tuple[str, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Pick the evaluation strategy from the nest's index pattern (cached while the micro-ops stay)."""
     dst, src, _ = nest_indices(m, f)
     if f.use_imm:
-        _with_imm(m, f.alu_opcode, dst, f.imm)
-        return
+        return "imm", _as_slice(dst), src, None
     dep_raw = last_write_before(dst, src)
     dep_waw = last_write_before(dst, dst)
     if dep_raw.max(initial=-1) < 0 and dep_waw.max(initial=-1) < 0:
-        _apply(m, f.alu_opcode, dst, m.acc[src])
-    elif dep_raw.max(initial=-1) < 0 and f.alu_opcode != AluOp.SHR:
-        _reduce_at(m, f.alu_opcode, dst, m.acc[src].astype(np.int64))
-    else:
-        _chunked(m, f.alu_opcode, dst, src, np.maximum(dep_raw, dep_waw))
+        return "vector", _as_slice(dst), _as_slice(src), None
+    if dep_raw.max(initial=-1) < 0 and f.alu_opcode != AluOp.SHR:
+        return "reduce", dst, src, None
+    return "chunked", dst, src, np.maximum(dep_raw, dep_waw)
 
 
-def _apply(m: Machine, op: int, dst: np.ndarray, b: np.ndarray | int) -> None:
+def _apply(m: Machine, op: int, dst: np.ndarray | slice, b: np.ndarray | int) -> None:
     """One hazard-free step: every point reads the state before any of them writes."""
     r = alu_op(op, m.acc[dst], b)
     m.acc[dst] = r
     m.out[dst] = r.astype(np.int8)
 
 
-def _with_imm(m: Machine, op: int, dst: np.ndarray, imm: int) -> None:
+def _with_imm(m: Machine, op: int, dst: np.ndarray | slice, imm: int) -> None:
+    if isinstance(dst, slice):  # contiguous, hence unique
+        _apply(m, op, dst, imm)
+        return
     uniq, counts = np.unique(dst, return_counts=True)
     if uniq.size == dst.size or op in (AluOp.MIN, AluOp.MAX):
         _apply(m, op, uniq, imm)

@@ -84,42 +84,86 @@ def grid(base: int, axes: list[Axis], attr: str) -> np.ndarray:
     return idx.reshape(-1) if axes else idx.reshape(1)
 
 
+class MatmulPlan(NamedTuple):
+    """How one GEMM nest runs as a matmul: gathers (slices when contiguous), sizes, ACC targets."""
+
+    inp: slice | np.ndarray
+    wgt: slice | np.ndarray
+    acc: slice | np.ndarray
+    mt: int
+    nt: int
+    kt: int
+    acc_unique: np.ndarray | None  # sorted unique ACC indices when some repeat, else None
+
+
+def _as_slice(idx: np.ndarray) -> slice | np.ndarray:
+    """A contiguous ascending index run as a slice (a view, no gather), else the array."""
+    if idx.size and idx[-1] - idx[0] == idx.size - 1 and (idx.size == 1 or np.all(np.diff(idx) == 1)):
+        return slice(int(idx[0]), int(idx[-1]) + 1)
+    return idx
+
+
+def plan_matmul(m: Machine, f: NestFields) -> MatmulPlan | None:
+    """Factor a non-reset GEMM nest into one matmul, or None if its axes do not separate."""
+    found = nest_axes(m, f)
+    if found is None:
+        return None
+    (d0, s0, w0), axes = found
+    rows = [a for a in axes if a.dst != 0 and a.wgt == 0]
+    cols = [a for a in axes if a.dst != 0 and a.src == 0 and a.wgt != 0]
+    red = [a for a in axes if a.dst == 0]
+    if len(rows) + len(cols) + len(red) != len(axes):
+        return None
+    acc = grid(d0, rows + cols, "dst")
+    uniq = np.unique(acc)
+    return MatmulPlan(_as_slice(grid(s0, rows + red, "src")), _as_slice(grid(w0, cols + red, "wgt")), _as_slice(acc),
+                      _total(rows), _total(cols), _total(red), None if uniq.size == acc.size else uniq)
+
+
 def gemm_fast(m: Machine, f: NestFields) -> None:
     """Execute one GEMM instruction (validated) on the machine."""
     if f.reset_reg:
-        idx = nest_indices(m, f)[0]
-        m.acc[idx] = 0
+        m.acc[nest_indices(m, f)[0]] = 0
         return
-    found = nest_axes(m, f)
-    if found is not None:
-        (d0, s0, w0), axes = found
-        rows = [a for a in axes if a.dst != 0 and a.wgt == 0]
-        cols = [a for a in axes if a.dst != 0 and a.src == 0 and a.wgt != 0]
-        red = [a for a in axes if a.dst == 0]
-        if len(rows) + len(cols) + len(red) == len(axes):
-            _matmul(m, grid(s0, rows + red, "src"), grid(w0, cols + red, "wgt"), grid(d0, rows + cols, "dst"),
-                    _total(rows), _total(cols), _total(red))
-            return
-    _grouped(m, *nest_indices(m, f))
+    cache = m.plan_cache
+    plan = cache.get(f, False)
+    if plan is False:
+        plan = cache[f] = plan_matmul(m, f)
+    if plan is None:
+        _grouped(m, *nest_indices(m, f))
+    else:
+        _matmul(m, plan)
 
 
 def _total(axes: list[Axis]) -> int:
     return int(np.prod([a.extent for a in axes], dtype=np.int64)) if axes else 1
 
 
-def _matmul(m: Machine, inp_idx: np.ndarray, wgt_idx: np.ndarray, acc_idx: np.ndarray, mt: int, nt: int, kt: int) -> None:
-    x = m.inp[inp_idx].reshape(mt, kt, m.inp.shape[1], m.inp.shape[2])  # (M, K, B, Bi)
-    w = m.wgt[wgt_idx].reshape(nt, kt, m.wgt.shape[1], m.wgt.shape[2])  # (N, K, Bo, Bi)
-    b, bi, bo = x.shape[2], x.shape[3], w.shape[2]
+def _matmul(m: Machine, p: MatmulPlan) -> None:
+    x = m.inp[p.inp]  # (M*K, B, Bi)
+    w = m.wgt[p.wgt]  # (N*K, Bo, Bi)
+    b, bi, bo = x.shape[1], x.shape[2], w.shape[1]
+    mt, nt, kt = p.mt, p.nt, p.kt
     dtype = _exact_dtype(x, w, kt * bi)
-    xm = x.transpose(0, 2, 1, 3).reshape(mt * b, kt * bi).astype(dtype)
-    wm = w.transpose(1, 3, 0, 2).reshape(kt * bi, nt * bo).astype(dtype)
-    z = (xm @ wm).reshape(mt, b, nt, bo).transpose(0, 2, 1, 3).reshape(mt * nt, b, bo)
-    _accumulate(m, acc_idx, z.astype(np.int64))
+    # one pass each: reorder to (rows, reduction) / (columns, reduction) while converting to float
+    xm = x.reshape(mt, kt, b, bi).transpose(0, 2, 1, 3).astype(dtype, order="C").reshape(mt * b, kt * bi)
+    wm = w.reshape(nt, kt, bo, bi).transpose(0, 2, 1, 3).astype(dtype, order="C").reshape(nt * bo, kt * bi)
+    zf = (xm @ wm.T).reshape(mt, b, nt, bo).transpose(0, 2, 1, 3)
+    if p.acc_unique is None:
+        # float32 results are below 2^24 in magnitude, so int32 addition with numpy's wrap-around is exact;
+        # float64 ones may reach 2^53 and are wrapped through int64 first
+        zi = zf.astype(np.int32, order="C") if dtype is np.float32 else zf.astype(np.int64, order="C").astype(np.int32)
+        r = m.acc[p.acc] + zi.reshape(mt * nt, b, bo)
+        m.acc[p.acc] = r
+        m.out[p.acc] = r.astype(np.int8)
+    else:
+        _accumulate(m, p.acc, zf.astype(np.int64, order="C").reshape(mt * nt, b, bo))
 
 
 def _exact_dtype(x: np.ndarray, w: np.ndarray, terms: int) -> type:
-    """float32 if every partial sum is an integer below 2^24, else float64 (exact below 2^53)."""
+    """float32 if every partial sum is an integer within 2^24, else float64 (exact within 2^53)."""
+    if terms * 128 * 128 <= FLOAT32_EXACT:  # the int8 worst case already fits: skip the data pass
+        return np.float32
     bound = terms * int(np.abs(x.astype(np.int16)).max(initial=0)) * int(np.abs(w.astype(np.int16)).max(initial=0))
     if bound <= FLOAT32_EXACT:
         return np.float32
@@ -128,8 +172,10 @@ def _exact_dtype(x: np.ndarray, w: np.ndarray, terms: int) -> type:
     raise AssertionError("int8 reductions this long cannot occur in one instruction")  # 2^39 terms
 
 
-def _accumulate(m: Machine, acc_idx: np.ndarray, z: np.ndarray) -> None:
+def _accumulate(m: Machine, acc_idx: np.ndarray | slice, z: np.ndarray) -> None:
     """ACC[idx] += z (int32 wrap; repeated indices summed) and OUT[idx] = low 8 bits."""
+    if isinstance(acc_idx, slice):
+        acc_idx = np.arange(acc_idx.start, acc_idx.stop)
     uniq = np.unique(acc_idx)
     if uniq.size == acc_idx.size:
         m.acc[acc_idx] = (m.acc[acc_idx].astype(np.int64) + z).astype(np.int32)

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..config import Config
 from ..encode import decode_uops
+from ..opcodes import MemType
 
 
 class Machine:
@@ -25,24 +26,26 @@ class Machine:
         self.uop_dst = np.zeros(c.uop_depth, dtype=np.int64)
         self.uop_src = np.zeros(c.uop_depth, dtype=np.int64)
         self.uop_wgt = np.zeros(c.uop_depth, dtype=np.int64)
+        self.plan_cache: dict = {}  # per-instruction execution plans; valid while the micro-ops are unchanged
+        self._byte_views = {int(mt): arr.reshape(arr.shape[0], -1).view(np.uint8) for mt, arr in (
+            (MemType.INP, self.inp), (MemType.WGT, self.wgt), (MemType.ACC, self.acc),
+            (MemType.OUT, self.out), (MemType.UOP, self.uop))}
 
     def reset(self) -> None:
         """Zero every SRAM (after a failed run the device starts from a clean state)."""
         for arr in (self.inp, self.wgt, self.acc, self.out, self.uop, self.uop_dst, self.uop_src, self.uop_wgt):
             arr[...] = 0
+        self.plan_cache.clear()
 
     def uops_changed(self, start: int, stop: int) -> None:
         """Refresh the decoded columns after UOP SRAM words [start, stop) were written."""
         if stop > start:
+            self.plan_cache.clear()
             d, s, w = decode_uops(self.uop[start:stop], self.config)
             self.uop_dst[start:stop] = d
             self.uop_src[start:stop] = s
             self.uop_wgt[start:stop] = w
 
     def sram(self, memory_type: int) -> np.ndarray:
-        """The element array of a memory type, flattened to (depth, element bytes) of raw bytes."""
-        from ..opcodes import MemType
-
-        arr = {MemType.INP: self.inp, MemType.WGT: self.wgt, MemType.ACC: self.acc,
-               MemType.OUT: self.out, MemType.UOP: self.uop}[MemType(memory_type)]
-        return arr.reshape(arr.shape[0], -1).view(np.uint8)
+        """The element array of a memory type as a (depth, element bytes) uint8 view."""
+        return self._byte_views[memory_type]

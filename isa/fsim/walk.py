@@ -68,6 +68,9 @@ class _Walker:
         self.deadline = time.perf_counter() + timeout_s
         self.timeout_s = timeout_s
         self.tokens = [0, 0, 0, 0]
+        kinds = (MemType.UOP, MemType.WGT, MemType.INP, MemType.ACC, MemType.OUT)
+        self.depth = {int(mt): config.depth(mt) for mt in kinds}
+        self.elem_bytes = {int(mt): config.elem_bytes(mt) for mt in kinds}
         self.stats = RunStats(insn_count=prog.count)
         self.counts = {"LOAD": 0, "STORE": 0, "GEMM": 0, "ALU": 0, "FINISH": 0, "NOP": 0}
         pp, pn, sp, sn = prog.flags
@@ -164,15 +167,16 @@ class _Walker:
 
     def _load(self, i: int, f: MemFields) -> None:
         c = self.c
-        mt = MemType(f.memory_type)
+        mt = f.memory_type
         width = f.x_pad_0 + f.x_size + f.x_pad_1
         height = f.y_pad_0 + f.y_size + f.y_pad_1
-        depth = c.depth(mt)
+        depth = self.depth[mt]
         if f.sram_base + width * height > depth:
-            raise self.p.error(i, f"LOAD {mt.name} writes SRAM elements [{f.sram_base}, {f.sram_base + width * height})"
-                                  f" past the {mt.name} depth {depth}")
-        eb = c.elem_bytes(mt)
-        self._dram_range(i, f, eb, f"LOAD {mt.name} reads")
+            name = MemType(mt).name
+            raise self.p.error(i, f"LOAD {name} writes SRAM elements [{f.sram_base}, {f.sram_base + width * height})"
+                                  f" past the {name} depth {depth}")
+        eb = self.elem_bytes[mt]
+        self._dram_range(i, f, eb, "LOAD reads")
         key = _LOAD_BYTES_KEY[mt]
         setattr(self.stats, key, getattr(self.stats, key) + f.x_size * f.y_size * eb)
         if self.x is not None:

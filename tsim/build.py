@@ -1,0 +1,301 @@
+"""Verilate a top module with the TSIM harness into a shared library, cached per design.
+
+    lib = build(BuildSpec(config, top="vta_top", sources=(...)), BuildOptions())
+    lib.path  # .../vta-kit/tsim/<name>-<key>/libtsim.so
+
+The cache key hashes everything that changes the library: RTL sources and
+generated files, the harness sources, the generated register header, the
+Config, the Verilator and compiler versions and the build options. A build
+runs in a private temporary folder and is renamed into place under a file
+lock, so concurrent test workers never see a half-written library and build
+a given key only once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from vta.hw import toolchain
+from vta.hw.regmap_header import c_header
+from vta.hw.toolchain import ToolchainError
+from vta.isa.config import Config
+
+#: Bump when the build recipe changes in a way the key does not see.
+SCHEME = 1
+LIB_NAME = "libtsim.so"
+HARNESS_DIR = Path(__file__).resolve().parent / "harness"
+HARNESS_SOURCES = ("tsim_harness.cpp", "axi_dram.cpp")
+TRACE_FORMATS = ("", "fst", "vcd")
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BuildSpec:
+    """What to Verilate: a top module with vta_top's ports, its sources, and the Config it implements."""
+
+    config: Config
+    top: str = "vta_top"
+    sources: tuple[Path, ...] = ()  # SystemVerilog files in compile order
+    generated: tuple[tuple[str, str], ...] = ()  # (file name, text) written to the include folder; *.sv compiled first
+    include_dirs: tuple[Path, ...] = ()
+    parameters: tuple[tuple[str, int], ...] = ()  # top-level parameter overrides (-G)
+    label: str = "vta"  # readable part of the cache folder name
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How to build. The defaults are the fast simulation build."""
+
+    trace: str = ""  # "", "fst" or "vcd": a traced library (slower) that can write waveforms
+    threads: int = 1  # Verilator --threads for the model
+    opt: str = "-O2"  # C++ optimisation of the model and harness
+    x_fast: bool = True  # --x-assign fast --x-initial fast
+    assertions: bool = False  # --assert (SystemVerilog assertions stop the run)
+    jobs: int = 2  # parallel compile jobs
+
+    def __post_init__(self) -> None:
+        if self.trace not in TRACE_FORMATS:
+            raise ToolchainError(f"BuildOptions.trace must be one of {TRACE_FORMATS}, got {self.trace!r}")
+        if self.threads < 1 or self.jobs < 1:
+            raise ToolchainError("BuildOptions.threads and jobs must be at least 1")
+
+
+@dataclass(frozen=True)
+class BuiltLibrary:
+    """A TSIM shared library in the cache."""
+
+    path: Path
+    key: str
+    cached: bool  # True if it was already built
+    seconds: float  # time spent in build() (waiting for a lock included)
+    options: BuildOptions = field(default_factory=BuildOptions)
+
+
+# ---------------------------------------------------------------- keys
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _read(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ToolchainError(f"cannot read {what} {path}: {exc.strerror}") from exc
+
+
+def _include_files(spec: BuildSpec) -> list[tuple[str, str]]:
+    out = []
+    for folder in spec.include_dirs:
+        for p in sorted(Path(folder).glob("*")):
+            if p.suffix in (".sv", ".svh", ".vh", ".v") and p.is_file():
+                out.append((str(p), _sha(_read(p, "include file"))))
+    return out
+
+
+def cache_key(spec: BuildSpec, options: BuildOptions) -> str:
+    """The hash naming a library: changes whenever anything that goes into it changes."""
+    recipe = {
+        "scheme": SCHEME,
+        "top": spec.top,
+        "sources": [(Path(p).name, _sha(_read(Path(p), "RTL source"))) for p in spec.sources],
+        "generated": [(name, _sha(text.encode())) for name, text in spec.generated],
+        "includes": _include_files(spec),
+        "parameters": list(spec.parameters),
+        "harness": [(p.name, _sha(p.read_bytes())) for p in sorted(HARNESS_DIR.iterdir()) if p.is_file()],
+        "regs_header": _sha(c_header().encode()),
+        "config": spec.config.to_json(),
+        "verilator": toolchain.verilator_version(),
+        "cxx": toolchain.cxx_version(),
+        "options": [options.trace, options.threads, options.opt, options.x_fast, options.assertions],
+    }
+    return _sha(json.dumps(recipe, sort_keys=True).encode())
+
+
+def library_name(spec: BuildSpec, options: BuildOptions, key: str) -> str:
+    trace = f"-{options.trace}" if options.trace else ""
+    return f"{spec.label}-{spec.config.bitstream}-bus{spec.config.bus_width}{trace}-{key[:16]}"
+
+
+def tsim_cache_dir() -> Path:
+    path = toolchain.cache_dir() / "tsim"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+# ---------------------------------------------------------------- build
+def build(spec: BuildSpec, options: BuildOptions | None = None, *, verbose: int = 1,
+          progress: Progress | None = None) -> BuiltLibrary:
+    """The cached library for `spec`, building it first if needed.
+
+    verbose: 0 silent, 1 one line per build stage, 2 also the tools' output.
+    Raises ToolchainError naming the failing stage with the end of its output.
+    """
+    options = options or BuildOptions()
+    say = progress or (_stderr if verbose > 0 else _quiet)
+    start = time.perf_counter()
+    if not spec.sources and not any(n.endswith(".sv") for n, _ in spec.generated):
+        raise ToolchainError(f"nothing to build for top {spec.top!r}: the spec lists no SystemVerilog sources")
+    if options.trace == "fst":
+        missing = toolchain.fst_support()
+        if missing:
+            raise ToolchainError(missing)
+    key = cache_key(spec, options)
+    name = library_name(spec, options, key)
+    root = tsim_cache_dir()
+    final = root / name
+    if (final / LIB_NAME).is_file():
+        return BuiltLibrary(final / LIB_NAME, key, True, time.perf_counter() - start, options)
+    with _locked(root / f"{name}.lock", say, name):
+        if (final / LIB_NAME).is_file():  # another process built it while we waited
+            return BuiltLibrary(final / LIB_NAME, key, True, time.perf_counter() - start, options)
+        say(f"building {spec.top} for {spec.config.bitstream} (bus {spec.config.bus_width} bits"
+            f"{', ' + options.trace + ' tracing' if options.trace else ''}) into {final}")
+        tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{name}-", dir=root))
+        log = root / f"{name}.log"
+        log.unlink(missing_ok=True)
+        try:
+            _build_in(tmp, spec, options, key, say, verbose, log)
+            shutil.rmtree(tmp / "obj", ignore_errors=True)  # objects are not reused; keep the cache small
+            shutil.move(str(log), str(tmp / "build.log"))
+            os.replace(tmp, final)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    seconds = time.perf_counter() - start
+    say(f"built {final / LIB_NAME} in {seconds:.1f} s")
+    return BuiltLibrary(final / LIB_NAME, key, False, seconds, options)
+
+
+def _build_in(folder: Path, spec: BuildSpec, options: BuildOptions, key: str, say: Progress, verbose: int,
+              log: Path) -> None:
+    gen = folder / "gen"
+    obj = folder / "obj"
+    gen.mkdir()
+    (gen / "vta_regs.h").write_text(c_header())
+    gen_sv = []
+    for fname, text in spec.generated:
+        (gen / fname).write_text(text)
+        if fname.endswith(".sv"):
+            gen_sv.append(gen / fname)
+    env = toolchain.verilator_env()
+    env.pop("MAKEFLAGS", None)  # the make variables are passed explicitly below
+    verilator = str(toolchain.verilator_root() / "bin" / "verilator")
+
+    _stage("verilating", say, log, verbose, env, folder,
+           [verilator, *verilator_args(spec, options, gen, obj), *map(str, gen_sv),
+            *(str(Path(p).resolve()) for p in spec.sources), *(str(HARNESS_DIR / s) for s in HARNESS_SOURCES)])
+    _stage(f"compiling the model (make -j{options.jobs})", say, log, verbose, env, folder,
+           ["make", "-C", str(obj), "-f", "Vtop.mk", f"-j{options.jobs}", *make_args(options)])
+    shutil.move(str(obj / LIB_NAME), str(folder / LIB_NAME))
+    meta = {
+        "key": key,
+        "top": spec.top,
+        "sources": [str(p) for p in spec.sources],
+        "config": spec.config.to_dict(),
+        "options": options.__dict__,
+        "verilator": toolchain.verilator_version(),
+        "cxx": toolchain.cxx_version(),
+        "built": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    (folder / "build.json").write_text(json.dumps(meta, indent=2) + "\n")
+
+
+def verilator_args(spec: BuildSpec, options: BuildOptions, gen: Path, obj: Path) -> list[str]:
+    """Verilator's command line (without the source files)."""
+    cflags = [
+        "-fPIC", "-fvisibility=hidden", "-DVL_USER_FINISH", "-DVL_USER_STOP", "-DVL_USER_FATAL",
+        f"-DTSIM_BUS_BYTES={spec.config.bus_bytes}", f"-I{gen}", f"-I{HARNESS_DIR}",
+    ]
+    ldflags = ["-shared", "-Wl,-Bsymbolic", "-Wl,--no-undefined"]
+    args = [
+        "--cc", "--exe", "-O3", "--prefix", "Vtop", "--top-module", spec.top, "--Mdir", str(obj),
+        "-o", LIB_NAME, f"-I{gen}", *(f"-I{Path(d).resolve()}" for d in spec.include_dirs),
+        *(f"-G{name}={value}" for name, value in spec.parameters),
+    ]
+    if options.x_fast:
+        args += ["--x-assign", "fast", "--x-initial", "fast"]
+    if options.threads > 1:
+        args += ["--threads", str(options.threads)]
+    if options.assertions:
+        args += ["--assert"]
+    if options.trace:
+        args += [f"--trace-{options.trace}", "--trace-structs"]
+        cflags.append("-DTSIM_TRACE" if options.trace == "fst" else "-DTSIM_TRACE -DTSIM_TRACE_VCD")
+    args += ["-CFLAGS", " ".join(cflags), "-LDFLAGS", " ".join(ldflags)]
+    return args
+
+
+def make_args(options: BuildOptions) -> list[str]:
+    return [*toolchain.verilator_make_vars(), f"OPT_FAST={options.opt}", "OPT_SLOW=-O1",
+            f"OPT_GLOBAL={options.opt}", "VM_PARALLEL_BUILDS=1"]
+
+
+def _stage(what: str, say: Progress, log: Path, verbose: int, env: dict[str, str], cwd: Path,
+           cmd: list[str]) -> None:
+    """Run one build step, logging its output; ToolchainError with the output's tail if it fails."""
+    say(f"  {what} ...")
+    start = time.perf_counter()
+    tail: deque[str] = deque(maxlen=60)
+    last_note = start
+    with open(log, "a") as fh:
+        fh.write(f"$ {' '.join(cmd)}\n")
+        fh.flush()
+        try:
+            proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    text=True, errors="replace")
+        except OSError as exc:
+            raise ToolchainError(f"TSIM build: cannot run {cmd[0]}: {exc.strerror}") from exc
+        for line in proc.stdout or ():
+            fh.write(line)
+            tail.append(line.rstrip("\n"))
+            if verbose >= 2:
+                say("    " + line.rstrip("\n"))
+            now = time.perf_counter()
+            if verbose == 1 and now - last_note > 20:
+                say(f"  ... still {what.split(' (')[0]} ({now - start:.0f} s)")
+                last_note = now
+        rc = proc.wait()
+    if rc != 0:
+        raise ToolchainError(
+            f"TSIM build failed while {what} (exit status {rc}); full log: {log}\n" + "\n".join(tail))
+    say(f"  {what}: {time.perf_counter() - start:.1f} s")
+
+
+class _locked:
+    """An exclusive fcntl lock on a file, reporting when it has to wait."""
+
+    def __init__(self, path: Path, say: Progress, name: str) -> None:
+        self.path, self.say, self.name = path, say, name
+
+    def __enter__(self) -> "_locked":
+        self.fh = open(self.path, "a")
+        try:
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.say(f"waiting for another process building {self.name}")
+            fcntl.flock(self.fh, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self.fh, fcntl.LOCK_UN)
+        self.fh.close()
+
+
+def _stderr(msg: str) -> None:
+    print(f"tsim: {msg}", file=sys.stderr, flush=True)
+
+
+def _quiet(msg: str) -> None:
+    pass
