@@ -133,6 +133,7 @@ class Harness:
 
     def __init__(self, library: str | Path, memory: np.ndarray, timing: DramTiming | None = None, *,
                  reset_cycles: int = 16, reg_timeout_cycles: int = 1000) -> None:
+        self._h: int | None = None
         if not isinstance(memory, np.ndarray) or memory.dtype != np.uint8 or memory.ndim != 1:
             raise DeviceError("TSIM memory must be a 1-D numpy uint8 array")
         if not memory.flags.c_contiguous or not memory.flags.writeable:
@@ -149,7 +150,7 @@ class Harness:
         handle = self.lib.tsim_create(memory.ctypes.data, memory.size, ctypes.byref(self._params), err, len(err))
         if not handle:
             raise DeviceError(f"TSIM: {err.value.decode(errors='replace')}")
-        self._h: int | None = handle
+        self._h = handle
         self.bus_bytes = self.lib.tsim_bus_bytes()
         self.has_trace = bool(self.lib.tsim_has_trace())
         self.names = [r.name for r in regmap.REGISTERS]
