@@ -38,6 +38,8 @@ LIB_NAME = "libtsim.so"
 HARNESS_DIR = Path(__file__).resolve().parent / "harness"
 HARNESS_SOURCES = ("tsim_harness.cpp", "axi_dram.cpp")
 TRACE_FORMATS = ("", "fst", "vcd")
+#: Libraries kept in the cache; older ones are deleted after a new build (a loaded library stays usable).
+MAX_CACHED = 32
 
 Progress = Callable[[str], None]
 
@@ -173,6 +175,7 @@ def build(spec: BuildSpec, options: BuildOptions | None = None, *, verbose: int 
             os.replace(tmp, final)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+    _prune(root, keep=MAX_CACHED)
     seconds = time.perf_counter() - start
     say(f"built {final / LIB_NAME} in {seconds:.1f} s")
     return BuiltLibrary(final / LIB_NAME, key, False, seconds, options)
@@ -271,6 +274,13 @@ def _stage(what: str, say: Progress, log: Path, verbose: int, env: dict[str, str
         raise ToolchainError(
             f"TSIM build failed while {what} (exit status {rc}); full log: {log}\n" + "\n".join(tail))
     say(f"  {what}: {time.perf_counter() - start:.1f} s")
+
+
+def _prune(root: Path, keep: int) -> None:
+    """Delete all but the `keep` most recently built libraries."""
+    entries = sorted((p for p in root.iterdir() if (p / LIB_NAME).is_file()), key=lambda p: p.stat().st_mtime)
+    for old in entries[:-keep] if len(entries) > keep else []:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 class _locked:
