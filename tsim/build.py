@@ -17,6 +17,7 @@ import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -199,8 +200,14 @@ def _build_in(folder: Path, spec: BuildSpec, options: BuildOptions, key: str, sa
     _stage("verilating", say, log, verbose, env, folder,
            [verilator, *verilator_args(spec, options, gen, obj), *map(str, gen_sv),
             *(str(Path(p).resolve()) for p in spec.sources), *(str(HARNESS_DIR / s) for s in HARNESS_SOURCES)])
-    _stage(f"compiling the model (make -j{options.jobs})", say, log, verbose, env, folder,
+    runtime = _runtime_objects(obj)
+    runtime_dir = tsim_cache_dir() / f"runtime-{_runtime_key(spec, options, runtime)[:16]}"
+    reused = _reuse_runtime(runtime_dir, obj, runtime)
+    _stage(f"compiling the model (make -j{options.jobs}{', Verilator runtime cached' if reused else ''})",
+           say, log, verbose, env, folder,
            ["make", "-C", str(obj), "-f", "Vtop.mk", f"-j{options.jobs}", *make_args(options)])
+    if not reused:
+        _keep_runtime(runtime_dir, obj, runtime)
     shutil.move(str(obj / LIB_NAME), str(folder / LIB_NAME))
     meta = {
         "key": key,
@@ -215,12 +222,13 @@ def _build_in(folder: Path, spec: BuildSpec, options: BuildOptions, key: str, sa
     (folder / "build.json").write_text(json.dumps(meta, indent=2) + "\n")
 
 
+#: C++ flags of every object, the Verilator runtime's included.
+COMMON_CFLAGS = ("-fPIC", "-fvisibility=hidden", "-DVL_USER_FINISH", "-DVL_USER_STOP", "-DVL_USER_FATAL")
+
+
 def verilator_args(spec: BuildSpec, options: BuildOptions, gen: Path, obj: Path) -> list[str]:
     """Verilator's command line (without the source files)."""
-    cflags = [
-        "-fPIC", "-fvisibility=hidden", "-DVL_USER_FINISH", "-DVL_USER_STOP", "-DVL_USER_FATAL",
-        f"-DTSIM_BUS_BYTES={spec.config.bus_bytes}", f"-I{gen}", f"-I{HARNESS_DIR}",
-    ]
+    cflags = [*COMMON_CFLAGS, f"-DTSIM_BUS_BYTES={spec.config.bus_bytes}", f"-I{gen}", f"-I{HARNESS_DIR}"]
     ldflags = ["-shared", "-Wl,-Bsymbolic", "-Wl,--no-undefined"]
     args = [
         "--cc", "--exe", "-O3", "--prefix", "Vtop", "--top-module", spec.top, "--Mdir", str(obj),
@@ -274,6 +282,56 @@ def _stage(what: str, say: Progress, log: Path, verbose: int, env: dict[str, str
         raise ToolchainError(
             f"TSIM build failed while {what} (exit status {rc}); full log: {log}\n" + "\n".join(tail))
     say(f"  {what}: {time.perf_counter() - start:.1f} s")
+
+
+# ---------------------------------------------------------------- Verilator runtime reuse
+# The runtime objects (verilated.o, verilated_threads.o, the trace writer) depend only on
+# Verilator, the compiler and the flags, not on the design: they are compiled once and
+# copied into later builds, which saves about ten seconds of compiling per build.
+def _runtime_objects(obj: Path) -> list[str]:
+    """The runtime object names the generated Makefile will link (VM_GLOBAL_FAST/SLOW)."""
+    try:
+        text = (obj / "Vtop_classes.mk").read_text()
+    except OSError:
+        return []
+    names: list[str] = []
+    for var in ("VM_GLOBAL_FAST", "VM_GLOBAL_SLOW"):
+        match = re.search(rf"^{var} \+= \\\n((?:[ \t]+\S+ \\\n)*)", text, re.M)
+        if match:
+            names += [line.strip().rstrip("\\").strip() for line in match.group(1).splitlines()]
+    return [f"{n}.o" for n in names if n]
+
+
+def _runtime_key(spec: BuildSpec, options: BuildOptions, objects: list[str]) -> str:
+    recipe = [SCHEME, toolchain.verilator_version(), toolchain.cxx_version(), COMMON_CFLAGS, options.opt,
+              options.trace, options.threads, objects]
+    return _sha(json.dumps(recipe).encode())
+
+
+def _reuse_runtime(cached: Path, obj: Path, objects: list[str]) -> bool:
+    """Copy cached runtime objects into `obj`, newer than the Makefile so make keeps them."""
+    if not objects or not all((cached / o).is_file() for o in objects):
+        return False
+    for o in objects:
+        shutil.copy(cached / o, obj / o)
+    now = time.time() + 1
+    for o in objects:
+        os.utime(obj / o, (now, now))
+    return True
+
+
+def _keep_runtime(cached: Path, obj: Path, objects: list[str]) -> None:
+    if not objects or cached.exists() or not all((obj / o).is_file() for o in objects):
+        return
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{cached.name}-", dir=cached.parent))
+    try:
+        for o in objects:
+            shutil.copy(obj / o, tmp / o)
+        os.replace(tmp, cached)
+    except OSError:
+        pass  # another build stored it first
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _prune(root: Path, keep: int) -> None:
