@@ -115,6 +115,8 @@ def generate(config: Config, config_name: str = "default") -> str:
         f"// Config: {config_name} ({c.bitstream}, {c.bus_width}-bit bus).",
         "// Regenerate with: python -m vta.hw.pkg_gen [--config NAME|PATH] [-o FILE]",
         "package vta_pkg;",
+        "  // The package is a table: not every entry is used by every build of the RTL.",
+        "  /* verilator lint_off UNUSEDPARAM */",
         "",
         "  // ---------------------------------------------------------------- configuration",
         p("Batch", c.batch), p("BlockIn", c.block_in), p("BlockOut", c.block_out),
@@ -187,6 +189,7 @@ def generate(config: Config, config_name: str = "default") -> str:
         "  // Error codes reported in status[15:8].",
         *_enum("err_code_e", "Err", m.error_code_bits,
                [(text.replace(" ", "_").upper(), code) for code, text in regmap.ERROR_CODES.items()]),
+        "  /* verilator lint_on UNUSEDPARAM */",
         "endpackage",
         "",
     ]

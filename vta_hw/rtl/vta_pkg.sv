@@ -3,6 +3,8 @@
 // Config: default (1x16_i8w8a32_15_15_18_17, 64-bit bus).
 // Regenerate with: python -m vta.hw.pkg_gen [--config NAME|PATH] [-o FILE]
 package vta_pkg;
+  // The package is a table: not every entry is used by every build of the RTL.
+  /* verilator lint_off UNUSEDPARAM */
 
   // ---------------------------------------------------------------- configuration
   localparam int unsigned Batch = 1;
@@ -333,4 +335,5 @@ package vta_pkg;
     ErrAxiErrorResponse = 8'd5
   } err_code_e;
 
+  /* verilator lint_on UNUSEDPARAM */
 endpackage

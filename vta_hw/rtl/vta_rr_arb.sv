@@ -15,19 +15,24 @@ module vta_rr_arb #(
   logic [IdxBits-1:0] prio_q, prio_d;
 
   always_comb begin
-    gnt_o   = '0;
-    idx_o   = '0;
-    valid_o = 1'b0;
+    logic found;
+    found = 1'b0;
+    gnt_o = '0;
+    idx_o = '0;
     // Scan from the priority pointer, wrapping around; the first request wins.
     for (int unsigned off = 0; off < N; off++) begin
-      int unsigned i;
-      i = (int'(prio_q) + off) % N;
-      if (!valid_o && req_i[i]) begin
-        valid_o  = 1'b1;
+      logic [IdxBits-1:0] i;
+      i = IdxBits'((int'(prio_q) + off) % N);
+      if (!found && req_i[i]) begin
+        found    = 1'b1;
         gnt_o[i] = 1'b1;
-        idx_o    = IdxBits'(i);
+        idx_o    = i;
       end
     end
+    valid_o = found;
+  end
+
+  always_comb begin
     prio_d = prio_q;
     if (valid_o && accept_i) prio_d = (int'(idx_o) == N - 1) ? '0 : idx_o + 1'b1;
   end

@@ -1,0 +1,112 @@
+// On-chip buffer of `2**LogDepth` elements of `ElemBits`, organised so that
+// the memory engine's full bus width can be written (and read) per cycle:
+//
+// * ElemBits >= BusWidth: one RAM whose element is written in bus-wide
+//   slices (`wr_slice_en_i`, one slice per beat); Lanes = 1.
+// * ElemBits <  BusWidth: Lanes = BusWidth/ElemBits banks interleaved by
+//   element index (element i lives in bank i % Lanes), so any Lanes
+//   consecutive elements can be written or read in one cycle.
+//
+// Both ports address elements with SRAM-index-field-wide indices; lane k of
+// a port is element `idx + k` (indices wrap at the index width; only in-range
+// indices are meaningful). Narrow users (GEMM, ALU) use lane 0 only.
+module vta_scratchpad
+  import vta_pkg::*;
+#(
+  parameter int unsigned ElemBits = 128,
+  parameter int unsigned LogDepth = 11,
+  localparam int unsigned Lanes    = ElemBits < BusWidth ? BusWidth / ElemBits : 1,
+  localparam int unsigned Slices   = ElemBits > BusWidth ? ElemBits / BusWidth : 1,
+  localparam int unsigned IdxBits  = MemSramBaseWidth,
+  localparam int unsigned DataBits = Lanes * ElemBits
+) (
+  input  logic                clk_i,
+  input  logic                wr_en_i,
+  input  logic [IdxBits-1:0]  wr_idx_i,
+  input  logic [Lanes-1:0]    wr_lane_en_i,
+  input  logic [Slices-1:0]   wr_slice_en_i,
+  input  logic [DataBits-1:0] wr_data_i,
+  input  logic                rd_en_i,
+  input  logic [IdxBits-1:0]  rd_idx_i,
+  output logic [DataBits-1:0] rd_data_o
+);
+  if (Lanes == 1) begin : g_single
+    localparam int unsigned AddrBits = LogDepth > 0 ? LogDepth : 1;
+    logic unused_idx;
+    assign unused_idx = ^{wr_idx_i, rd_idx_i};
+    vta_sram #(
+      .Width (ElemBits),
+      .Depth (2 ** LogDepth),
+      .Slices(Slices)
+    ) u_ram (
+      .clk_i,
+      .we_i    (wr_en_i && wr_lane_en_i[0]),
+      .waddr_i (wr_idx_i[AddrBits-1:0]),
+      .wslice_i(wr_slice_en_i),
+      .wdata_i (wr_data_i),
+      .re_i    (rd_en_i),
+      .raddr_i (rd_idx_i[AddrBits-1:0]),
+      .rdata_o (rd_data_o)
+    );
+  end else begin : g_banked
+    localparam int unsigned LogLanes  = $clog2(Lanes);
+    localparam int unsigned LogRows   = LogDepth > LogLanes ? LogDepth - LogLanes : 0;
+    localparam int unsigned RowBits   = LogRows > 0 ? LogRows : 1;
+
+    logic [LogLanes-1:0] rd_lane0_q, rd_lane0_d;
+    logic [Lanes-1:0][ElemBits-1:0] bank_rdata;
+
+    for (genvar b = 0; b < Lanes; b++) begin : g_bank
+      logic [LogLanes-1:0] wk, rk;
+      logic [IdxBits-1:0]  we_idx, re_idx;
+      logic [RowBits-1:0]  wrow, rrow;
+
+      // Lane k of a port lands in bank (idx + k) % Lanes, so bank b serves
+      // lane (b - idx) % Lanes, at row (idx + k) / Lanes.
+      assign wk     = LogLanes'(b) - wr_idx_i[LogLanes-1:0];
+      assign rk     = LogLanes'(b) - rd_idx_i[LogLanes-1:0];
+      assign we_idx = wr_idx_i + IdxBits'(wk);
+      assign re_idx = rd_idx_i + IdxBits'(rk);
+      if (LogRows > 0) begin : g_rows
+        assign wrow = we_idx[LogLanes +: LogRows];
+        assign rrow = re_idx[LogLanes +: LogRows];
+      end else begin : g_one_row
+        assign wrow = '0;
+        assign rrow = '0;
+      end
+      logic unused_bank_idx;
+      assign unused_bank_idx = ^{we_idx, re_idx};
+
+      vta_sram #(
+        .Width (ElemBits),
+        .Depth (2 ** LogRows),
+        .Slices(1)
+      ) u_ram (
+        .clk_i,
+        .we_i    (wr_en_i && wr_lane_en_i[wk]),
+        .waddr_i (wrow),
+        .wslice_i(1'b1),
+        .wdata_i (wr_data_i[wk*ElemBits +: ElemBits]),
+        .re_i    (rd_en_i),
+        .raddr_i (rrow),
+        .rdata_o (bank_rdata[b])
+      );
+    end
+
+    assign rd_lane0_d = rd_en_i ? rd_idx_i[LogLanes-1:0] : rd_lane0_q;
+
+    always_ff @(posedge clk_i) begin
+      rd_lane0_q <= rd_lane0_d;
+    end
+
+    always_comb begin
+      for (int unsigned k = 0; k < Lanes; k++) begin
+        rd_data_o[k*ElemBits +: ElemBits] = bank_rdata[rd_lane0_q + LogLanes'(k)];
+      end
+    end
+
+    // Index bits above the depth select nothing (out-of-range indices alias).
+    logic unused_idx;
+    assign unused_idx = ^{wr_slice_en_i, wr_idx_i, rd_idx_i};
+  end
+endmodule

@@ -1,0 +1,175 @@
+// Tensor ALU (semantics.md ALU): ACC[dst] = f(ACC[dst], imm or ACC[src]) on
+// every int32 lane, OUT[dst] = low 8 bits, strictly in micro-op order.
+//
+//   IS  read ACC[src] (when !use_imm), then ACC[dst]; the micro-op is
+//       accepted with its dst read (1 per clock with imm, 1 per 2 without:
+//       the ACC buffer has one read port)
+//   R   compute every lane
+//   W   write ACC and OUT
+//
+// A read whose index matches a write still in R or W waits until that write
+// has landed (read-after-write through dst or src), so the result equals
+// sequential evaluation.
+module vta_tensor_alu
+  import vta_pkg::*;
+#(
+  localparam int unsigned IdxBits = MemSramBaseWidth,
+  localparam int unsigned SrcBits = UopSrcIdxWidth,
+  localparam int unsigned Lanes   = Batch * BlockOut
+) (
+  input  logic                   clk_i,
+  input  logic                   rst_ni,
+  input  logic                   clr_i,
+  // micro-op stream
+  input  logic                   in_valid_i,
+  output logic                   in_ready_o,
+  input  uop_t                   in_uop_i,
+  input  logic [LogAccDepth-1:0] in_dst_off_i,
+  input  logic [SrcBits-1:0]     in_src_off_i,
+  input  logic [2:0]             in_alu_op_i,
+  input  logic                   in_use_imm_i,
+  input  logic [AluImmWidth-1:0] in_imm_i,
+  // ACC / OUT scratchpad ports (lane 0)
+  output logic                   acc_rd_en_o,
+  output logic [IdxBits-1:0]     acc_rd_idx_o,
+  input  logic [AccElemBits-1:0] acc_rd_data_i,
+  output logic                   acc_wr_en_o,
+  output logic [IdxBits-1:0]     acc_wr_idx_o,
+  output logic [AccElemBits-1:0] acc_wr_data_o,
+  output logic                   out_wr_en_o,
+  output logic [IdxBits-1:0]     out_wr_idx_o,
+  output logic [OutElemBits-1:0] out_wr_data_o,
+  // status and events
+  output logic                   idle_o,
+  output logic                   uop_o
+);
+  // One lane of the ALU; the SHR rule is exact shifting (right by >= 32 gives
+  // the sign, left by >= 32 gives 0).
+  function automatic logic [AccWidth-1:0] alu_lane(logic [2:0] op, logic [AccWidth-1:0] a,
+                                                   logic [AccWidth-1:0] b);
+    logic [AccWidth-1:0] neg_b;
+    logic [AccWidth-1:0] res;
+    neg_b = -b;
+    unique case (alu_op_e'(op))
+      AluOpMin: res = ($signed(a) < $signed(b)) ? a : b;
+      AluOpMax: res = ($signed(a) > $signed(b)) ? a : b;
+      AluOpAdd: res = a + b;
+      AluOpShr: begin
+        if (!b[AccWidth-1]) begin
+          res = $signed(a) >>> ((b > AccWidth'(AccWidth - 1)) ? AccWidth'(AccWidth - 1) : b);
+        end else begin
+          res = (neg_b >= AccWidth'(AccWidth)) ? '0 : a << neg_b;
+        end
+      end
+      AluOpMul: res = a * b;
+      default:  res = a;
+    endcase
+    return res;
+  endfunction
+
+  logic [LogAccDepth-1:0] dst, src;
+  logic need_src, hz_src, hz_dst, rd_src, rd_dst;
+  logic src_done_q, src_done_d, src_pend_q, src_pend_d;
+  logic [AccElemBits-1:0] b_q, b_d;
+
+  // R stage
+  logic                   r_valid_q, r_valid_d;
+  logic [LogAccDepth-1:0] r_dst_q, r_dst_d;
+  logic [2:0]             r_op_q, r_op_d;
+  logic [AccElemBits-1:0] r_b_q, r_b_d;
+  // W stage
+  logic                   w_valid_q, w_valid_d;
+  logic [LogAccDepth-1:0] w_dst_q, w_dst_d;
+  logic [AccElemBits-1:0] w_data_q, w_data_d;
+
+  assign dst      = in_uop_i.dst_idx + in_dst_off_i;
+  assign src      = LogAccDepth'(in_uop_i.src_idx + in_src_off_i);
+  assign need_src = in_valid_i && !in_use_imm_i && !src_done_q;
+  assign hz_src   = (r_valid_q && r_dst_q == src) || (w_valid_q && w_dst_q == src);
+  assign hz_dst   = (r_valid_q && r_dst_q == dst) || (w_valid_q && w_dst_q == dst);
+  assign rd_src   = need_src && !hz_src;
+  assign rd_dst   = in_valid_i && !need_src && !hz_dst;
+
+  assign in_ready_o   = rd_dst;
+  assign acc_rd_en_o  = rd_src || rd_dst;
+  assign acc_rd_idx_o = IdxBits'(rd_src ? src : dst);
+
+  always_comb begin
+    src_done_d = src_done_q;
+    if (rd_src) src_done_d = 1'b1;
+    if (rd_dst) src_done_d = 1'b0;
+    src_pend_d = rd_src;
+    b_d        = src_pend_q ? acc_rd_data_i : b_q;
+    r_valid_d  = rd_dst;
+    r_dst_d    = rd_dst ? dst : r_dst_q;
+    r_op_d     = rd_dst ? in_alu_op_i : r_op_q;
+    r_b_d      = r_b_q;
+    if (rd_dst) begin
+      if (in_use_imm_i) begin
+        for (int unsigned l = 0; l < Lanes; l++) r_b_d[l*AccWidth +: AccWidth] = AccWidth'($signed(in_imm_i));
+      end else begin
+        r_b_d = b_d;
+      end
+    end
+    if (clr_i) begin
+      src_done_d = 1'b0;
+      src_pend_d = 1'b0;
+      r_valid_d  = 1'b0;
+    end
+  end
+
+  // R: the dst operand arrives from the ACC read port.
+  always_comb begin
+    for (int unsigned l = 0; l < Lanes; l++) begin
+      w_data_d[l*AccWidth +: AccWidth] = alu_lane(r_op_q, acc_rd_data_i[l*AccWidth +: AccWidth],
+                                                  r_b_q[l*AccWidth +: AccWidth]);
+    end
+  end
+  assign w_valid_d = r_valid_q && !clr_i;
+  assign w_dst_d   = r_dst_q;
+
+  // W
+  assign acc_wr_en_o   = w_valid_q;
+  assign acc_wr_idx_o  = IdxBits'(w_dst_q);
+  assign acc_wr_data_o = w_data_q;
+  assign out_wr_en_o   = w_valid_q;
+  assign out_wr_idx_o  = IdxBits'(w_dst_q);
+  always_comb begin
+    for (int unsigned l = 0; l < Lanes; l++) begin
+      out_wr_data_o[l*OutWidth +: OutWidth] = w_data_q[l*AccWidth +: OutWidth];
+    end
+  end
+
+  // The ALU has no weights; the micro-op may also carry padding bits.
+  logic unused_alu;
+  assign unused_alu = ^{in_uop_i};
+
+  assign idle_o = !r_valid_q && !w_valid_q && !src_done_q;
+  assign uop_o  = w_valid_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      src_done_q <= 1'b0;
+      src_pend_q <= 1'b0;
+      b_q        <= '0;
+      r_valid_q  <= 1'b0;
+      r_dst_q    <= '0;
+      r_op_q     <= '0;
+      r_b_q      <= '0;
+      w_valid_q  <= 1'b0;
+      w_dst_q    <= '0;
+      w_data_q   <= '0;
+    end else begin
+      src_done_q <= src_done_d;
+      src_pend_q <= src_pend_d;
+      b_q        <= b_d;
+      r_valid_q  <= r_valid_d;
+      r_dst_q    <= r_dst_d;
+      r_op_q     <= r_op_d;
+      r_b_q      <= r_b_d;
+      w_valid_q  <= w_valid_d;
+      w_dst_q    <= w_dst_d;
+      w_data_q   <= w_data_d;
+    end
+  end
+endmodule
