@@ -146,6 +146,17 @@ def emit_epilogue(fn: Fn, acc: ir.Value, steps: tuple, bias: ir.Value | None = N
     return b.trunc(acc, I8)
 
 
+def _tap_bounds(fn: "Fn", out_len: int, in_len: int, stride: int, pad: int, k: ir.Value) -> tuple[ir.Value, ir.Value]:
+    """Run-time [lo, hi) of output positions o with 0 <= o*stride - pad + k < in_len (k a loop variable)."""
+    b = fn.b
+    t = b.sub(c64(pad), k)                                    # need o*stride >= t
+    lo = b.select(b.icmp_signed(">", t, c64(0)), b.sdiv(b.add(t, c64(stride - 1)), c64(stride)), c64(0))
+    u = b.sub(c64(in_len - 1 + pad), k)                       # need o*stride <= u
+    hi = b.select(b.icmp_signed("<", u, c64(0)), c64(0), b.add(b.sdiv(u, c64(stride)), c64(1)))
+    hi = fn.smin(hi, c64(out_len))
+    return lo, fn.smax(hi, lo)
+
+
 def _tap_range(out_len: int, in_len: int, stride: int, pad: int, k: int) -> tuple[int, int]:
     """Output positions o with 0 <= o*stride - pad + k < in_len, as [lo, hi)."""
     lo = max(0, -(-(pad - k) // stride))
@@ -176,20 +187,17 @@ def gen_qconv(fn: Fn, g: Graph, node: Node) -> tuple[tuple[str, int], ...]:
                 chan = fn.add(b.add(fn.mul(n, c_), fn.mul(grp, ipg)), ic)
                 xplane = fn.at(x, fn.mul(chan, h * w))
                 wk = fn.at(wt, fn.mul(fn.add(fn.mul(oc, ipg), ic), kh_ * kw_))
-                for ki in range(kh_):
-                    oh0, oh1 = _tap_range(oh_, h, sh, pt, ki)
-                    if oh0 >= oh1:
-                        continue
-                    for kj in range(kw_):
-                        ow0, ow1 = _tap_range(ow_, w, sw, pl, kj)
-                        if ow0 >= ow1:
-                            continue
-                        wv = fn.sext32(fn.load(wk, ki * kw_ + kj))
+                with fn.loop(0, kh_, "kh") as ki:
+                    oh0, oh1 = _tap_bounds(fn, oh_, h, sh, pt, ki)
+                    with fn.loop(0, kw_, "kw") as kj:
+                        ow0, ow1 = _tap_bounds(fn, ow_, w, sw, pl, kj)
+                        wv = fn.sext32(fn.load(wk, b.add(fn.mul(ki, kw_), kj)))
+                        xoff = b.sub(b.add(fn.mul(ow0, sw), kj), c64(pl))
                         with fn.loop(oh0, oh1, "oh") as oh:
-                            ih = fn.add(fn.mul(oh, sh), ki - pt)
-                            xrow = fn.at(xplane, fn.add(fn.mul(ih, w), ow0 * sw - pl + kj))
-                            arow = fn.at(acc, fn.add(fn.mul(oh, ow_), ow0))
-                            with fn.loop(0, ow1 - ow0, "t") as t:
+                            ih = b.sub(b.add(fn.mul(oh, sh), ki), c64(pt))
+                            xrow = fn.at(xplane, b.add(fn.mul(ih, w), xoff))
+                            arow = fn.at(acc, b.add(fn.mul(oh, ow_), ow0))
+                            with fn.loop(0, b.sub(ow1, ow0), "t") as t:
                                 xv = fn.sext32(fn.load(xrow, fn.mul(t, sw)))
                                 ptr = fn.at(arow, t)
                                 b.store(b.add(b.load(ptr), b.mul(xv, wv)), ptr)
