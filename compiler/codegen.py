@@ -1,0 +1,146 @@
+"""Codegen: the planned stream -> a Program, a list of runtime JIT calls replayed on any Device.
+
+A Program names its DRAM tensors symbolically; `replay` binds them to
+DeviceBuffers and drives a CommandQueue: load_2d/store_2d, push_gemm/push_alu,
+dep_pop/dep_push, and synchronize() at the end of each segment.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vta.isa.opcodes import MemType, Stage
+from vta.isa.stats import RunStats
+from vta.jit.buffer import DeviceBuffer
+from vta.jit.command_queue import CommandQueue
+from vta.jit.kernel import UopKernel
+
+from .stream import SLoad, SNest, SStore, SSync, Stream
+
+POP, PUSH, LOAD, STORE, GEMM, ALU = range(6)
+_STAGE = {Stage.LOAD: "load", Stage.COMPUTE: "compute", Stage.STORE: "store"}
+
+
+@dataclass
+class Program:
+    """Segments of JIT calls; each segment ends with a synchronize()."""
+
+    name: str
+    segments: list[list[tuple]]
+
+    @property
+    def calls(self) -> int:
+        return sum(len(s) for s in self.segments)
+
+    def kernels(self) -> list[UopKernel]:
+        seen: dict[str, UopKernel] = {}
+        for seg in self.segments:
+            for c in seg:
+                if c[0] in (GEMM, ALU):
+                    seen.setdefault(c[1].key, c[1])
+        return list(seen.values())
+
+    def stats(self, config) -> dict[str, int]:
+        """Exact work of the program: micro-ops, DRAM bytes per memory type, instructions per stage."""
+        s = dict(gemm_uops=0, gemm_reset_uops=0, alu_uops=0, inp_bytes=0, wgt_bytes=0, acc_bytes=0, uop_bytes=0,
+                 out_bytes=0, load_insns=0, compute_insns=0, store_insns=0)
+        key = {MemType.INP: "inp_bytes", MemType.WGT: "wgt_bytes", MemType.ACC: "acc_bytes"}
+        for seg in self.segments:
+            seen = set()
+            for c in seg:
+                k = c[0]
+                if k == LOAD:
+                    s[key[MemType(c[1])]] += c[5] * c[6] * config.elem_bytes(c[1])
+                    if c[1] in (MemType.INP, MemType.WGT):
+                        s["load_insns"] += 1
+                    else:
+                        s["compute_insns"] += 1
+                elif k == STORE:
+                    s["out_bytes"] += c[4] * c[5] * config.out_elem_bytes
+                    s["store_insns"] += 1
+                elif k in (GEMM, ALU):
+                    kern = c[1]
+                    n = len(kern)
+                    for lp in kern.loops:
+                        n *= lp.extent
+                    field = "alu_uops" if k == ALU else ("gemm_reset_uops" if kern.reset else "gemm_uops")
+                    s[field] += n
+                    s["compute_insns"] += 1
+                    if kern.key not in seen:  # first use in a segment loads it (it stays resident if it fits)
+                        seen.add(kern.key)
+                        s["uop_bytes"] += 4 * len(kern)
+                        s["compute_insns"] += 1
+        return s
+
+    def replay(self, cq: CommandQueue, buffers: dict[str, DeviceBuffer]) -> list[RunStats]:
+        stats = []
+        load, store = cq.load_2d, cq.store_2d
+        for seg in self.segments:
+            for c in seg:
+                k = c[0]
+                if k == LOAD:
+                    load(c[1], c[2], buffers[c[3]], c[4], c[5], c[6], c[7], c[8])
+                elif k == GEMM:
+                    cq.push_gemm(c[1])
+                elif k == POP:
+                    cq.dep_pop(c[1], c[2])
+                elif k == PUSH:
+                    cq.dep_push(c[1], c[2])
+                elif k == STORE:
+                    store(c[1], buffers[c[2]], c[3], c[4], c[5], c[6])
+                else:
+                    cq.push_alu(c[1])
+            stats.append(cq.synchronize())
+        return stats
+
+    def text(self) -> str:
+        lines = [f"program {self.name}: {len(self.segments)} segment(s), {self.calls} calls"]
+        kernels = {k.key: i for i, k in enumerate(self.kernels())}
+        for i, k in enumerate(self.kernels()):
+            lines.append(f"  kernel k{i}: {k.describe()}")
+        for si, seg in enumerate(self.segments):
+            lines.append(f"segment {si}:")
+            for c in seg:
+                k = c[0]
+                if k == POP:
+                    lines.append(f"  dep_pop  {_STAGE[c[1]]} -> {_STAGE[c[2]]}")
+                elif k == PUSH:
+                    lines.append(f"  dep_push {_STAGE[c[1]]} -> {_STAGE[c[2]]}")
+                elif k == LOAD:
+                    pads = "" if not any(c[8]) else f" pad={c[8]}"
+                    lines.append(f"  load_2d  {MemType(c[1]).name:3s} sram={c[2]} {c[3]}+{c[4]} x={c[5]} y={c[6]} "
+                                 f"stride={c[7]}{pads}")
+                elif k == STORE:
+                    lines.append(f"  store_2d OUT sram={c[1]} {c[2]}+{c[3]} x={c[4]} y={c[5]} stride={c[6]}")
+                else:
+                    lines.append(f"  push_{'gemm' if k == GEMM else 'alu '} k{kernels[c[1].key]}")
+            lines.append("  synchronize")
+        return "\n".join(lines)
+
+
+def codegen(stream: Stream) -> Program:
+    """Emit the JIT calls of a planned, tokenized stream (the pass pipeline's last step)."""
+    segments: list[list[tuple]] = [[]]
+    for op in stream.ops:
+        if isinstance(op, SSync):
+            segments.append([])
+            continue
+        if isinstance(op, SLoad) and op.elided:
+            continue
+        calls = segments[-1]
+        st = op.stage
+        for src in op.pops:
+            calls.append((POP, src, st))
+        if isinstance(op, SLoad):
+            for d in op.dmas:
+                calls.append((LOAD, d.mem, op.base + d.sram, d.tensor, d.offset, d.x, d.y, d.stride, d.pads))
+        elif isinstance(op, SStore):
+            for d in op.dmas:
+                calls.append((STORE, op.base + d.sram, d.tensor, d.offset, d.x, d.y, d.stride))
+        elif isinstance(op, SNest):
+            kind = GEMM if op.mode == "gemm" else ALU
+            for k in op.kernels:
+                calls.append((kind, k))
+        for dst in op.pushes:
+            calls.append((PUSH, st, dst))
+    return Program(stream.name, [s for s in segments if s])

@@ -1,0 +1,247 @@
+"""Analytic cost model of the conv template and the tile search built on it.
+
+Time is counted in accelerator cycles:
+
+- compute stage: one GEMM micro-op per cycle (reset micro-ops too), `alu_cycles` per
+  ALU micro-op, `insn_cycles` per instruction;
+- load/store stages: DRAM bytes at `Config.bus_bytes` per cycle plus `dma_cycles` per
+  transfer; the stages share the one memory bus;
+- overlap: with two virtual threads the stages run concurrently (time = the busiest
+  stage or the bus, plus filling and draining the pipeline); with one, a tile's store
+  and the next tile's compute serialize (they share the accumulator region); with a
+  single INP or WGT slot, loads and compute serialize.
+
+Loads are counted under the memory planner's rule (a block still resident in one of
+the two slots is not loaded again). `predict` applies the same formulas to the exact
+counts of a lowered stream; `search` evaluates thousands of candidate Tiles at once
+with numpy and returns them best first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .expr import ceil_div
+from .tiling import ORDERS, Tiles
+from .workload import ConvSpec
+
+
+@dataclass(frozen=True)
+class CostParams:
+    """Per-event costs in cycles; defaults are estimates to calibrate against TSIM."""
+
+    alu_cycles: float = 1.0
+    insn_cycles: float = 4.0
+    dma_cycles: float = 24.0
+
+
+DEFAULT = CostParams()
+
+
+@dataclass
+class Prediction:
+    """Model figures for one schedule."""
+
+    cycles: float
+    compute_cycles: float
+    load_cycles: float
+    store_cycles: float
+    bus_cycles: float
+    gemm_uops: int
+    alu_uops: int
+    load_bytes: dict[str, int] = field(default_factory=dict)  # inp, wgt, acc, uop
+    store_bytes: int = 0
+    instructions: int = 0
+
+    def text(self) -> str:
+        lb = ", ".join(f"{k} {v}" for k, v in self.load_bytes.items())
+        return (f"predicted {self.cycles:.0f} cycles (compute {self.compute_cycles:.0f}, load "
+                f"{self.load_cycles:.0f}, store {self.store_cycles:.0f}, bus {self.bus_cycles:.0f}); GEMM uops "
+                f"{self.gemm_uops}, ALU uops {self.alu_uops}, {self.instructions} instructions; loads {lb}; "
+                f"stores {self.store_bytes} B")
+
+
+def combine(compute: float, load: float, store: float, bus: float, fill: float, vthreads: int,
+            single_slot: bool) -> float:
+    """Overlap rule shared by the search and `predict`."""
+    if single_slot:
+        compute = compute + load
+    if vthreads == 2:
+        return max(compute, load, store, bus) + fill
+    return max(compute + store, load, bus) + fill
+
+
+def roofline_cycles(spec: ConvSpec) -> float:
+    """max(GEMM micro-ops at one per cycle, minimum DRAM traffic / bus bytes per cycle)."""
+    cfg = spec.config
+    n_in = spec.nb * spec.cib * spec.rows.size_in * spec.cols.size_in * cfg.inp_elem_bytes
+    if spec.rows.in_step > 1 or spec.cols.in_step > 1:  # strided conv: only the rows/cols some tap reads
+        used_h = _used(spec.rows)
+        used_w = _used(spec.cols)
+        n_in = spec.nb * spec.cib * used_h * used_w * cfg.inp_elem_bytes
+    n_w = spec.cob * spec.span * len(spec.taps) * cfg.wgt_elem_bytes
+    n_out = spec.out_elems * cfg.out_elem_bytes
+    return max(float(spec.gemm_uops), (n_in + n_w + n_out) / cfg.bus_bytes)
+
+
+def _used(dim) -> int:
+    used = set()
+    for p in dim.phases:
+        for q in range(p.count):
+            for m in range(len(p.taps)):
+                i = q * dim.in_step + p.base + m
+                if 0 <= i < dim.size_in:
+                    used.add(i)
+    return len(used)
+
+
+def _cands(n: int, limit: int = 10) -> list[int]:
+    """Tile sizes worth trying for an extent: divisors and near-even splits."""
+    out = {d for d in range(1, n + 1) if n % d == 0}
+    out |= {ceil_div(n, k) for k in range(1, min(n, limit) + 1)}
+    return sorted(out)
+
+
+@dataclass
+class Candidates:
+    """Candidate Tiles of a search, best first, with their predicted cycles."""
+
+    tiles: list[Tiles]
+    cycles: np.ndarray
+
+
+def search(spec: ConvSpec, *, alu_steps: int, bias: bool, residual: bool, params: CostParams = DEFAULT,
+           top: int = 8) -> Candidates:
+    """Evaluate every candidate Tiles that fits the buffers; return the `top` best by predicted cycles."""
+    cfg = spec.config
+    rows, cols = spec.rows, spec.cols
+    # per-dimension candidates
+    qh_c = np.array(_cands(rows.q_total), dtype=np.int64)
+    qw_c = np.array(_cands(cols.q_total), dtype=np.int64)
+    nb_c = np.array(_cands(spec.nb, 4), dtype=np.int64)
+    if spec.units > 1:
+        co_list = [d for d in range(1, spec.cpg + 1) if spec.cpg % d == 0]
+        co_list += [spec.cpg * k for k in _cands(spec.units) if k > 1]
+    else:
+        co_list = _cands(spec.cob)
+    co_c = np.array(sorted(set(co_list)), dtype=np.int64)
+    ci_c = np.array(_cands(spec.span), dtype=np.int64)
+    vt_c = np.array([1, 2], dtype=np.int64)
+    ord_c = np.array([0, 1], dtype=np.int64)
+    grid = np.meshgrid(qh_c, qw_c, nb_c, co_c, ci_c, vt_c, ord_c, indexing="ij")
+    tqh, tqw, nbt, cot, cit, vt, order = (g.reshape(-1) for g in grid)
+    whole_units = (cot >= spec.cpg) & (spec.units > 1)
+    tu = np.where(whole_units, cot // spec.cpg, 0)
+    cit = np.where(whole_units, spec.span, cit)
+    # drop duplicates created by forcing cit
+    keep = ~whole_units | (grid[4].reshape(-1) == ci_c[-1])
+    in_blocks = np.where(whole_units, tu * cit, cit)
+    ih = (tqh - 1) * rows.in_step + rows.hi - rows.lo
+    iw = (tqw - 1) * cols.in_step + cols.hi - cols.lo
+    th = np.minimum(tqh * rows.out_step, spec.oh)
+    tw = np.minimum(tqw * cols.out_step, spec.ow)
+    T = len(spec.taps)
+    s_inp = nbt * in_blocks * ih * iw
+    s_acc = nbt * cot * th * tw
+    s_res = s_acc if residual else 0 * s_acc
+    s_wgt = cot * cit * T
+    ident = 1 if residual else 0
+    inp2 = 2 * (s_inp + s_res) <= cfg.inp_depth
+    inp1 = (s_inp + 2 * s_res <= cfg.inp_depth) & (vt == 1)
+    wgt2 = 2 * s_wgt + ident <= cfg.wgt_depth
+    wgt1 = (s_wgt + ident <= cfg.wgt_depth) & (vt == 1)
+    n_bias = spec.cob if bias else 0
+    ok = keep & (inp2 | inp1) & (wgt2 | wgt1) & (vt * s_acc + n_bias <= cfg.acc_depth)
+    ok &= (spec.cpg % np.minimum(cot, spec.cpg) == 0) | (spec.units == 1)
+    # avoid pointless duplicates: tiles larger than the extent
+    ok &= (tqh <= rows.q_total) & (tqw <= cols.q_total) & (nbt <= spec.nb) & (cot <= spec.cob) & (cit <= spec.span)
+    idx = np.flatnonzero(ok)
+    if idx.size == 0:
+        return Candidates([], np.zeros(0))
+    sel = lambda a: a[idx] if isinstance(a, np.ndarray) else a  # noqa: E731
+    tqh, tqw, nbt, cot, cit, vt, order, tu = map(sel, (tqh, tqw, nbt, cot, cit, vt, order, tu))
+    inp2, wgt2, s_inp, s_wgt, s_acc, th, tw = map(sel, (inp2, wgt2, s_inp, s_wgt, s_acc, th, tw))
+    in_blocks = sel(in_blocks)
+
+    # ---- tile counts
+    n_n = -(-spec.nb // nbt)
+    n_c = -(-spec.cob // cot)
+    n_h = -(-rows.q_total // tqh)
+    n_w = -(-cols.q_total // tqw)
+    n_red = np.where(tu > 0, 1, -(-spec.span // cit))
+    n_sp = n_n * n_h * n_w
+    n_tiles = n_sp * n_c
+    inp_slots = np.where(inp2, 2, 1)
+    wgt_slots = np.where(wgt2, 2, 1)
+    # ---- DRAM bytes
+    rows_sum = np.array([rows.data_extent_sum(int(t)) for t in qh_c])
+    cols_sum = np.array([cols.data_extent_sum(int(t)) for t in qw_c])
+    rs = rows_sum[np.searchsorted(qh_c, tqh)]
+    cs = cols_sum[np.searchsorted(qw_c, tqw)]
+    in_pass = spec.nb * spec.cib * rs * cs * cfg.inp_elem_bytes  # every spatial tile once, all channels
+    shared_in = spec.units == 1  # the input window does not depend on the output-channel tile
+    within_unit = np.where(tu > 0, 1, np.maximum(1, spec.cpg // np.minimum(cot, spec.cpg)))
+    reuse_in = np.where(order == 0, n_red <= inp_slots, n_sp * n_red <= inp_slots)
+    in_factor = np.where(reuse_in, 1, np.where(shared_in, n_c, within_unit))
+    in_bytes = in_pass * in_factor
+    w_pass = spec.cob * spec.span * T * cfg.wgt_elem_bytes
+    reuse_w = np.where(order == 0, n_c * n_red <= wgt_slots, n_red <= wgt_slots)
+    w_bytes = w_pass * np.where(reuse_w, 1, n_sp)
+    out_bytes = spec.out_elems * cfg.out_elem_bytes
+    res_bytes = out_bytes if residual else 0
+    bias_bytes = spec.cob * cfg.acc_elem_bytes if bias else 0
+    # ---- instructions
+    pad = rows.pad_possible or cols.pad_possible
+    full_w = tqw >= cols.q_total
+    in_dmas_step = np.where(pad | ~full_w, nbt * in_blocks, nbt)
+    in_loads = n_tiles * n_red * in_dmas_step * np.where(reuse_in, 1.0 / np.maximum(1, np.where(
+        order == 0, np.where(shared_in, n_c, within_unit), 1)), 1.0)
+    w_loads = np.where(reuse_w, n_c * n_red, n_tiles * n_red)
+    gemms = n_tiles * n_red * len(spec.phases) * np.maximum(tu, 1)
+    store_dmas = n_tiles * np.where(full_w, nbt, nbt * cot)
+    epi = n_tiles * (alu_steps + (1 if bias else 0) + (1 if residual else 0) + 1)
+    res_dmas = n_tiles * np.where(full_w, nbt, nbt * cot) if residual else 0
+    load_insns = in_loads + w_loads + res_dmas
+    compute_insns = gemms + epi
+    # ---- cycles
+    gemm_uops = spec.gemm_uops
+    reset_uops = spec.out_elems
+    alu_uops = spec.out_elems * (alu_steps + (1 if bias else 0))
+    ident_uops = spec.out_elems if residual else 0
+    bus = cfg.bus_bytes
+    compute = (gemm_uops + reset_uops + ident_uops + alu_uops * params.alu_cycles
+               + compute_insns * params.insn_cycles + bias_bytes / bus)
+    load = (in_bytes + w_bytes + res_bytes) / bus + load_insns * params.dma_cycles
+    store = out_bytes / bus + store_dmas * params.dma_cycles
+    busc = (in_bytes + w_bytes + res_bytes + out_bytes + bias_bytes) / bus
+    fill = (s_inp * cfg.inp_elem_bytes + s_wgt * cfg.wgt_elem_bytes + s_acc * cfg.out_elem_bytes) / bus
+    single = (inp_slots == 1) | (wgt_slots == 1)
+    total = np.where(vt == 2, np.maximum.reduce([compute, load, store, busc]),
+                     np.maximum.reduce([compute + store, load, busc]))
+    total = np.where(single, np.maximum.reduce([compute + load, store, busc]), total) + fill
+    order_idx = np.lexsort((load_insns + compute_insns + store_dmas, total))[:top]
+    tiles = []
+    for i in order_idx:
+        h = int(min(tqh[i] * rows.out_step, spec.oh)) if tqh[i] < rows.q_total else spec.oh
+        w = int(min(tqw[i] * cols.out_step, spec.ow)) if tqw[i] < cols.q_total else spec.ow
+        tiles.append(Tiles(h=h, w=w, co=int(cot[i]), ci=int(cit[i]), batch=int(nbt[i]), vthreads=int(vt[i]),
+                           order=ORDERS[int(order[i])]))
+    return Candidates(tiles, total[order_idx])
+
+
+def predict(stream_stats: dict, spec_cfg, vthreads: int, single_slot: bool, params: CostParams = DEFAULT,
+            fill_bytes: int = 0) -> Prediction:
+    """The model applied to a lowered program's exact counts (see ops: `predicted_cycles`)."""
+    bus = spec_cfg.bus_bytes
+    s = stream_stats
+    compute = (s["gemm_uops"] + s["gemm_reset_uops"] + s["alu_uops"] * params.alu_cycles
+               + s["compute_insns"] * params.insn_cycles + (s["acc_bytes"] + s["uop_bytes"]) / bus)
+    load = (s["inp_bytes"] + s["wgt_bytes"]) / bus + s["load_insns"] * params.dma_cycles
+    store = s["out_bytes"] / bus + s["store_insns"] * params.dma_cycles
+    busc = (s["inp_bytes"] + s["wgt_bytes"] + s["acc_bytes"] + s["uop_bytes"] + s["out_bytes"]) / bus
+    cycles = combine(compute, load, store, busc, fill_bytes / bus, vthreads, single_slot)
+    return Prediction(cycles, compute, load, store, busc, s["gemm_uops"], s["alu_uops"],
+                      {"inp": s["inp_bytes"], "wgt": s["wgt_bytes"], "acc": s["acc_bytes"], "uop": s["uop_bytes"]},
+                      s["out_bytes"], s["compute_insns"] + s["load_insns"] + s["store_insns"])

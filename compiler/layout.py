@@ -1,0 +1,117 @@
+"""Packed tensor layouts for any Config, and their inverses.
+
+- activations NCHW -> (N/b, C/c, H, W, b, c): one INP/OUT element per (batch block, channel block, pixel);
+- weights OIHW -> (O/c, I/c, KH, KW, c_o, c_i): one WGT element per (out block, in block, tap);
+- bias (O,) -> (O/c, b, c) int32: one ACC element per out block, the same value on every batch lane.
+
+b = Config.batch, c = Config.block_in (= block_out). Counts that are not a
+multiple of the block are zero-padded by the packers and sliced off by the
+unpackers. The operator templates use a more general weight form
+(`pack_weight_blocks`: units of grouped convolution and transposed-convolution
+phases); the plain OIHW form is the special case of one unit and one phase.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from vta.isa.config import Config
+
+from .expr import ceil_div
+
+
+def padded(n: int, block: int) -> int:
+    """`n` rounded up to a multiple of `block`."""
+    return ceil_div(n, block) * block
+
+
+def pack_activation(x: np.ndarray, config: Config, pad_value: int = 0) -> np.ndarray:
+    """int8 (N, C, H, W) -> (N/b, C/c, H, W, b, c); padded batch and channels hold `pad_value`."""
+    b, c = config.batch, config.block_in
+    n, ch, h, w = x.shape
+    full = np.full((padded(n, b), padded(ch, c), h, w), pad_value, dtype=x.dtype)
+    full[:n, :ch] = x
+    return np.ascontiguousarray(full.reshape(padded(n, b) // b, b, padded(ch, c) // c, c, h, w)
+                                .transpose(0, 2, 4, 5, 1, 3))
+
+
+def unpack_activation(p: np.ndarray, n: int, ch: int) -> np.ndarray:
+    """(N/b, C/c, H, W, b, c) -> (N, C, H, W), dropping padded batch entries and channels."""
+    nb, cb, h, w, b, c = p.shape
+    return np.ascontiguousarray(p.transpose(0, 4, 1, 5, 2, 3).reshape(nb * b, cb * c, h, w)[:n, :ch])
+
+
+def pack_weight(w: np.ndarray, config: Config) -> np.ndarray:
+    """int8 (O, I, KH, KW) -> (O/c, I/c, KH, KW, c_o, c_i), zero-padded."""
+    c = config.block_out
+    o, i, kh, kw = w.shape
+    full = np.zeros((padded(o, c), padded(i, c), kh, kw), dtype=w.dtype)
+    full[:o, :i] = w
+    return np.ascontiguousarray(full.reshape(padded(o, c) // c, c, padded(i, c) // c, c, kh, kw)
+                                .transpose(0, 2, 4, 5, 1, 3))
+
+
+def unpack_weight(p: np.ndarray, o: int, i: int) -> np.ndarray:
+    ob, ib, kh, kw, c, _ = p.shape
+    return np.ascontiguousarray(p.transpose(0, 4, 1, 5, 2, 3).reshape(ob * c, ib * c, kh, kw)[:o, :i])
+
+
+def pack_bias(bias: np.ndarray, config: Config, channels_padded: int | None = None) -> np.ndarray:
+    """int32 (O,) -> (O/c, b, c): each ACC element holds the block's biases on every batch lane."""
+    c, b = config.block_out, config.batch
+    total = channels_padded if channels_padded is not None else padded(len(bias), c)
+    full = np.zeros(total, dtype=np.int32)
+    full[: len(bias)] = bias
+    return np.ascontiguousarray(np.broadcast_to(full.reshape(total // c, 1, c), (total // c, b, c)))
+
+
+def pack_flat(x: np.ndarray, config: Config) -> np.ndarray:
+    """Any-shape int8 array -> (E, b, c) elements of its flattened values (elementwise ops), zero-padded."""
+    lanes = config.batch * config.block_in
+    flat = np.zeros(padded(max(x.size, 1), lanes), dtype=np.int8)
+    flat[: x.size] = x.reshape(-1)
+    return flat.reshape(-1, config.batch, config.block_in)
+
+
+def unpack_flat(p: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    size = int(np.prod(shape, dtype=np.int64))
+    return p.reshape(-1)[:size].reshape(shape).copy()
+
+
+def identity_block(config: Config) -> np.ndarray:
+    """One WGT element that copies a vector through GEMM: ACC[b][j] += INP[b][j]."""
+    return np.eye(config.block_out, config.block_in, dtype=np.int8).reshape(1, config.block_out, config.block_in)
+
+
+def pack_weight_blocks(dense: np.ndarray, config: Config, *, units: int, cpg: int, span: int,
+                       taps: list[tuple[int, int]]) -> np.ndarray:
+    """The conv template's weight tensor (CO/c, span, T, c_o, c_i) from a dense int8 (O, I, KH, KW) kernel.
+
+    Output block j = u*cpg + jj (unit u) reads input blocks u*span .. u*span+span-1; tap t of the
+    template is kernel position taps[t] = (kh, kw). With one unit this is pack_weight with the taps
+    flattened; for grouped convolution `dense` is the block-diagonal expansion of the grouped kernel.
+    """
+    c = config.block_out
+    o, i = dense.shape[:2]
+    cob, cib = units * cpg, units * span
+    full = np.zeros((cob * c, cib * c, dense.shape[2], dense.shape[3]), dtype=np.int8)
+    full[:o, :i] = dense
+    blocks = full.reshape(cob, c, cib, c, dense.shape[2], dense.shape[3])
+    kh_idx = np.array([t[0] for t in taps], dtype=np.int64)
+    kw_idx = np.array([t[1] for t in taps], dtype=np.int64)
+    out = np.zeros((cob, span, len(taps), c, c), dtype=np.int8)
+    for u in range(units):
+        rows = blocks[u * cpg : (u + 1) * cpg, :, u * span : (u + 1) * span]  # (cpg, c_o, span, c_i, KH, KW)
+        sel = rows[..., kh_idx, kw_idx]  # (cpg, c_o, span, c_i, T)
+        out[u * cpg : (u + 1) * cpg] = sel.transpose(0, 2, 4, 1, 3)
+    return out
+
+
+def expand_groups(weight: np.ndarray, groups: int) -> np.ndarray:
+    """Grouped kernel (O, I/g, KH, KW) -> dense block-diagonal (O, I, KH, KW)."""
+    o, ig, kh, kw = weight.shape
+    og = o // groups
+    dense = np.zeros((o, ig * groups, kh, kw), dtype=weight.dtype)
+    for g in range(groups):
+        dense[g * og : (g + 1) * og, g * ig : (g + 1) * ig] = weight[g * og : (g + 1) * og]
+    return dense

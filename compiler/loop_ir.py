@@ -1,0 +1,421 @@
+"""The loop-nest IR of one operator: declarations, tile loops and block-level statements.
+
+A schedule (schedule_*.py) builds a `Func` whose statements speak about tensors
+and on-chip buffers; the passes of pipeline.py rewrite it step by step into
+statements that map one-to-one onto runtime JIT calls:
+
+    Copy         tensor region <-> on-chip block       -> (inject_dma)        DmaGroup of Dma
+    Contract     scalar multiply-accumulate nest       -> (tensorize_gemm)    UopNest(gemm)
+    Fill         zero an accumulator region            -> (tensorize_gemm)    UopNest(gemm, reset)
+    Elementwise  ALU op on an accumulator region       -> (tensorize_alu)     UopNest(alu)
+    For(kind="vthread")                                -> (inject_virtual_threads) interleaved copies
+
+Every numeric field is an `Expr` over the enclosing loop variables, so a node
+prints as what it does for any iteration. `print_func` gives the text form.
+
+On-chip references (`Ref`) name a buffer, a region index (the virtual thread
+for accumulators) and, for dynamically placed INP/WGT blocks, a tag that ties
+a consumer to the Copy that brought its block in.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+from vta.isa.opcodes import MemType
+
+from .expr import Expr, as_expr
+
+
+# ---------------------------------------------------------------------- declarations
+@dataclass(frozen=True)
+class TensorDecl:
+    """A DRAM tensor of packed elements: `shape` (4 dims) counts elements of memory type `mem`."""
+
+    name: str
+    mem: MemType
+    shape: tuple[int, int, int, int]
+    role: str  # input, weight, bias, residual, output, const
+
+    def text(self) -> str:
+        return f"{self.name}: {self.mem.name}[{', '.join(map(str, self.shape))}] ({self.role})"
+
+
+@dataclass(frozen=True)
+class BufferDecl:
+    """An on-chip buffer area: `count` regions (ACC: one per virtual thread; INP/WGT: slots) of `elems` each.
+
+    `dynamic` buffers hold blocks placed by the memory planner (pass assign_sram_slots);
+    static ones are indexed directly by `Ref.index`.
+    """
+
+    name: str
+    scope: MemType
+    base: int
+    elems: int
+    count: int
+    dynamic: bool
+
+    def text(self) -> str:
+        kind = "slots" if self.dynamic else "regions"
+        return (f"{self.name}: {self.scope.name}[{self.base}:{self.base + self.elems * self.count}] "
+                f"({self.count} {kind} x {self.elems})")
+
+
+# ---------------------------------------------------------------------- references
+@dataclass(frozen=True)
+class Ref:
+    """An on-chip block: buffer name, region index (Expr), and tag (dynamic blocks)."""
+
+    buffer: str
+    index: Expr = field(default_factory=lambda: as_expr(0))
+    tag: str = ""
+
+    def text(self) -> str:
+        idx = "" if self.index == 0 and self.tag else f"[{self.index}]"
+        return f"{self.buffer}{idx}" + (f"<{self.tag}>" if self.tag else "")
+
+
+@dataclass(frozen=True)
+class Axis:
+    """A loop of a compute statement: variable, extent (may shrink at edge tiles), full-tile extent."""
+
+    var: str
+    extent: Expr
+    nominal: int
+
+
+@dataclass(frozen=True)
+class Access:
+    """Element index `base + sum(var * step)` into a referenced block (steps are per Axis variable)."""
+
+    ref: Ref
+    base: Expr
+    steps: tuple[tuple[str, Expr], ...] = ()
+
+    def step(self, var: str) -> Expr:
+        for v, s in self.steps:
+            if v == var:
+                return s
+        return as_expr(0)
+
+    def text(self) -> str:
+        parts = [] if self.base == 0 and self.steps else [str(self.base)]
+        for v, s in self.steps:
+            if s == 0:
+                continue
+            parts.append(v if s == 1 else f"{v}*{s.text(paren=True)}")
+        return f"{self.ref.text()}[{' + '.join(parts) or '0'}]"
+
+
+@dataclass(frozen=True)
+class Region:
+    """A box of a DRAM tensor: per-dimension start and extent (may reach outside: zero padding)."""
+
+    tensor: str
+    starts: tuple[Expr, ...]
+    extents: tuple[Expr, ...]
+
+    def text(self) -> str:
+        dims = []
+        for s, e in zip(self.starts, self.extents):
+            dims.append(f"{s}:+{e.text(paren=True)}" if not (s == 0 and e == 1) else "0")
+        return f"{self.tensor}[{', '.join(dims)}]"
+
+
+# ---------------------------------------------------------------------- statements
+class Stmt:
+    """Base class of statements (frozen dataclasses)."""
+
+
+@dataclass(frozen=True)
+class For(Stmt):
+    var: str
+    extent: Expr
+    body: tuple[Stmt, ...]
+    kind: str = "serial"  # "serial" or "vthread"
+
+
+@dataclass(frozen=True)
+class If(Stmt):
+    cond: Expr  # nonzero: run the body
+    body: tuple[Stmt, ...]
+
+
+@dataclass(frozen=True)
+class Copy(Stmt):
+    """Move a tensor region to (load) or from (store) an on-chip block laid out densely over the region's box.
+
+    `pad` says per dimension whether the region may leave the tensor (zero padding, loads only).
+    """
+
+    direction: str  # "load" or "store"
+    ref: Ref
+    region: Region
+    pad: tuple[bool, bool, bool, bool] = (False, False, False, False)
+
+
+@dataclass(frozen=True)
+class Contract(Stmt):
+    """acc[b][j] += inp[b][k] * wgt[j][k] for every point of `axes`, lanes b < batch, j < block_out, k < block_in."""
+
+    axes: tuple[Axis, ...]
+    acc: Access
+    inp: Access
+    wgt: Access
+    lanes: tuple[int, int, int]  # (batch, block_out, block_in) the schedule computes with
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Fill(Stmt):
+    """acc[...][b][j] = 0 over `axes`."""
+
+    axes: tuple[Axis, ...]
+    dst: Access
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Elementwise(Stmt):
+    """dst = op(dst, imm or src) on every lane, over `axes` (op: add, mul, min, max, shr)."""
+
+    op: str
+    axes: tuple[Axis, ...]
+    dst: Access
+    src: Access | None = None
+    imm: int | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Dma(Stmt):
+    """One 2D LOAD/STORE: `y` rows of `x` elements, DRAM rows `stride` apart, zero pads (y0, y1, x0, x1)."""
+
+    direction: str
+    mem: MemType
+    sram: Expr  # element offset inside the referenced block
+    tensor: str
+    offset: Expr  # element offset in the DRAM tensor
+    x: Expr
+    y: Expr
+    stride: Expr
+    pads: tuple[Expr, Expr, Expr, Expr]
+
+
+@dataclass(frozen=True)
+class DmaGroup(Stmt):
+    """The DMAs that move one block (the unit the memory planner places and dependencies track)."""
+
+    direction: str
+    ref: Ref
+    region: Region  # identity of the block's contents
+    body: tuple[Stmt, ...]
+
+
+@dataclass(frozen=True)
+class NestAxis:
+    """A micro-op nest axis: extent and the index step it gives dst (ACC), src (INP or ACC) and wgt."""
+
+    var: str
+    extent: Expr
+    nominal: int
+    dst: Expr
+    src: Expr
+    wgt: Expr
+
+
+@dataclass(frozen=True)
+class UopNest(Stmt):
+    """A GEMM or ALU instruction-to-be: bases, axes, and which axes fold into the instruction's two loops."""
+
+    mode: str  # "gemm" or "alu"
+    dst: Access
+    src: Access | None
+    wgt: Access | None
+    axes: tuple[NestAxis, ...]
+    reset: bool = False
+    alu_op: str = ""
+    imm: int | None = None
+    loops: tuple[str, ...] | None = None  # set by fold_uop_loops: outer, inner
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Func:
+    """One operator: DRAM tensors, on-chip buffers and the statement list."""
+
+    name: str
+    tensors: tuple[TensorDecl, ...]
+    buffers: tuple[BufferDecl, ...]
+    body: tuple[Stmt, ...]
+    attrs: tuple[tuple[str, object], ...] = ()
+
+    def tensor(self, name: str) -> TensorDecl:
+        for t in self.tensors:
+            if t.name == name:
+                return t
+        raise KeyError(name)
+
+    def buffer(self, name: str) -> BufferDecl:
+        for b in self.buffers:
+            if b.name == name:
+                return b
+        raise KeyError(name)
+
+    def attr(self, key: str, default: object = None) -> object:
+        return dict(self.attrs).get(key, default)
+
+    def with_body(self, body: tuple[Stmt, ...] | list[Stmt]) -> "Func":
+        return dataclasses.replace(self, body=tuple(body))
+
+
+# ---------------------------------------------------------------------- generic traversal
+def map_exprs(node, fn: Callable[[Expr], Expr]):
+    """Rebuild a node (statement, access, ref, ...) with `fn` applied to every Expr inside it."""
+    if isinstance(node, Expr):
+        return fn(node)
+    if isinstance(node, tuple):
+        return tuple(map_exprs(x, fn) for x in node)
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        changes = {}
+        for f in dataclasses.fields(node):
+            v = getattr(node, f.name)
+            if isinstance(v, (Expr, tuple)) or (dataclasses.is_dataclass(v) and not isinstance(v, type)):
+                nv = map_exprs(v, fn)
+                if nv is not v:
+                    changes[f.name] = nv
+        return dataclasses.replace(node, **changes) if changes else node
+    return node
+
+
+def map_refs(node, fn: Callable[[Ref], Ref]):
+    """Rebuild a node with `fn` applied to every Ref inside it."""
+    if isinstance(node, Ref):
+        return fn(node)
+    if isinstance(node, tuple):
+        return tuple(map_refs(x, fn) for x in node)
+    if dataclasses.is_dataclass(node) and not isinstance(node, type) and not isinstance(node, Expr):
+        changes = {}
+        for f in dataclasses.fields(node):
+            v = getattr(node, f.name)
+            if isinstance(v, (Ref, tuple)) or (dataclasses.is_dataclass(v) and not isinstance(v, type)):
+                nv = map_refs(v, fn)
+                if nv is not v:
+                    changes[f.name] = nv
+        return dataclasses.replace(node, **changes) if changes else node
+    return node
+
+
+def subst(node, mapping: dict[str, Expr | int]):
+    """Substitute loop variables inside a node."""
+    return map_exprs(node, lambda e: e.subst(mapping) if e.terms else e)
+
+
+def walk(stmts: tuple[Stmt, ...]) -> Iterator[Stmt]:
+    """Every statement, depth first."""
+    for s in stmts:
+        yield s
+        body = getattr(s, "body", None)
+        if isinstance(body, tuple):
+            yield from walk(body)
+
+
+def rewrite(stmts: tuple[Stmt, ...], fn: Callable[[Stmt], Stmt | tuple[Stmt, ...] | None]) -> tuple[Stmt, ...]:
+    """Bottom-up rewrite: `fn` returns a replacement (statement or tuple), or None to keep the node."""
+    out: list[Stmt] = []
+    for s in stmts:
+        body = getattr(s, "body", None)
+        if isinstance(body, tuple):
+            s = dataclasses.replace(s, body=rewrite(body, fn))
+        r = fn(s)
+        if r is None:
+            out.append(s)
+        elif isinstance(r, tuple):
+            out.extend(r)
+        else:
+            out.append(r)
+    return tuple(out)
+
+
+# ---------------------------------------------------------------------- printing
+def _axes_text(axes: tuple[Axis, ...] | tuple[NestAxis, ...]) -> str:
+    return ", ".join(f"{a.var}<{a.extent}" for a in axes)
+
+
+def stmt_lines(s: Stmt, indent: int = 0) -> list[str]:
+    pad = "  " * indent
+    if isinstance(s, For):
+        head = "vthread" if s.kind == "vthread" else "for"
+        lines = [f"{pad}{head} {s.var} in 0..{s.extent}:"]
+        for b in s.body:
+            lines += stmt_lines(b, indent + 1)
+        return lines
+    if isinstance(s, If):
+        lines = [f"{pad}if {s.cond}:"]
+        for b in s.body:
+            lines += stmt_lines(b, indent + 1)
+        return lines
+    if isinstance(s, Copy):
+        arrow = "<-" if s.direction == "load" else "->"
+        padded = [d for d, p in zip("nchw", s.pad) if p]
+        extra = f"  (zero pad {','.join(padded)})" if padded else ""
+        return [f"{pad}{s.ref.text()} {arrow} {s.region.text()}{extra}"]
+    if isinstance(s, Contract):
+        b, j, k = s.lanes
+        note = f"  # {s.note}" if s.note else ""
+        return [f"{pad}for {_axes_text(s.axes)}, b<{b}, j<{j}, k<{k}:{note}",
+                f"{pad}  {s.acc.text()}[b][j] += {s.inp.text()}[b][k] * {s.wgt.text()}[j][k]"]
+    if isinstance(s, Fill):
+        note = f"  # {s.note}" if s.note else ""
+        return [f"{pad}for {_axes_text(s.axes)}: {s.dst.text()} = 0{note}"]
+    if isinstance(s, Elementwise):
+        rhs = str(s.imm) if s.imm is not None else s.src.text()
+        sym = {"add": "+", "mul": "*", "shr": ">>"}.get(s.op)
+        expr = f"{s.dst.text()} {sym} {rhs}" if sym else f"{s.op}({s.dst.text()}, {rhs})"
+        note = f"  # {s.note}" if s.note else ""
+        return [f"{pad}for {_axes_text(s.axes)}: {s.dst.text()} = {expr}{note}"]
+    if isinstance(s, DmaGroup):
+        arrow = "<-" if s.direction == "load" else "->"
+        lines = [f"{pad}block {s.ref.text()} {arrow} {s.region.text()}:"]
+        for b in s.body:
+            lines += stmt_lines(b, indent + 1)
+        return lines
+    if isinstance(s, Dma):
+        op = "LOAD" if s.direction == "load" else "STORE"
+        pads = "" if all(p == 0 for p in s.pads) else " pad=(" + ", ".join(str(p) for p in s.pads) + ")"
+        return [f"{pad}{op} {s.mem.name} sram+{s.sram.text(paren=True)} dram={s.tensor}+{s.offset.text(paren=True)} "
+                f"x={s.x} y={s.y} stride={s.stride}{pads}"]
+    if isinstance(s, UopNest):
+        if s.mode == "gemm":
+            head = "GEMM reset" if s.reset else "GEMM"
+            ops = f"{s.dst.text()}" if s.reset else f"{s.dst.text()} += {s.src.text()} . {s.wgt.text()}"
+        else:
+            head = f"ALU {s.alu_op.upper()}"
+            rhs = f"imm {s.imm}" if s.imm is not None else s.src.text()
+            ops = f"{s.dst.text()} , {rhs}"
+        if s.loops is not None:
+            loops = [a for name in s.loops for a in s.axes if a.var == name]
+            uops = [a for a in s.axes if a.var not in s.loops]
+            detail = f"loops[{_axes_text(tuple(loops))}] uops[{_axes_text(tuple(uops))}]"
+        else:
+            detail = f"[{_axes_text(s.axes)}]"
+        steps = "; ".join(f"{a.var}: dst+{a.dst} src+{a.src} wgt+{a.wgt}" for a in s.axes)
+        note = f"  # {s.note}" if s.note else ""
+        return [f"{pad}{head} {detail}: {ops}{note}", f"{pad}    steps {steps}"]
+    return [f"{pad}{s!r}"]
+
+
+def print_func(func: Func) -> str:
+    lines = [f"func {func.name}"]
+    for t in func.tensors:
+        lines.append(f"  dram   {t.text()}")
+    for b in func.buffers:
+        lines.append(f"  sram   {b.text()}")
+    for key, value in func.attrs:
+        lines.append(f"  attr   {key} = {value}")
+    for s in func.body:
+        lines += stmt_lines(s, 1)
+    return "\n".join(lines)

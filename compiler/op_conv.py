@@ -1,0 +1,237 @@
+"""conv2d, dense, grouped conv2d and conv2d_transpose: the conv template behind one operator class."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from vta.isa.config import Config
+
+from .cost_model import Candidates, predict, roofline_cycles, search
+from .epilogue import lower_epilogue
+from .errors import CompileError
+from .layout import expand_groups, pack_activation, pack_bias, pack_weight_blocks, identity_block, unpack_activation
+from .op_base import CompiledOp
+from .schedule_conv import schedule_conv
+from .tiling import ConvPlan, Tiles, make_plan
+from .workload import ConvSpec, make_conv_spec
+
+
+@dataclass(frozen=True)
+class MeasureTiles:
+    """tiles=MeasureTiles(device): compile the model's `top` best tilings, run each once, keep the fastest.
+
+    Fastest means fewest measured cycles where the device counts them (TSIM), else the
+    model's cycles recomputed from the measured counts (fsim).
+    """
+
+    device: object
+    top: int = 4
+    seed: int = 0
+
+
+def _pair(v, what: str, op: str) -> tuple[int, int]:
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        return int(v), int(v)
+    if isinstance(v, (tuple, list)) and len(v) == 2 and all(isinstance(x, (int, np.integer)) for x in v):
+        return int(v[0]), int(v[1])
+    raise CompileError(f"{op}: {what} must be an int or a pair of ints, got {v!r}")
+
+
+def _check_array(a, name: str, dtype, shape: tuple | None, op: str) -> np.ndarray:
+    if not isinstance(a, np.ndarray):
+        raise CompileError(f"{op}: {name} must be a numpy array, got {type(a).__name__}")
+    if a.dtype != dtype:
+        raise CompileError(f"{op}: {name} must be {np.dtype(dtype).name}, got {a.dtype}")
+    if shape is not None and tuple(a.shape) != tuple(shape):
+        raise CompileError(f"{op}: {name} has shape {tuple(a.shape)}, expected {tuple(shape)}")
+    return a
+
+
+class ConvOp(CompiledOp):
+    """A compiled conv-template operator (see ops.conv2d / ops.dense / ops.conv2d_transpose)."""
+
+    def __init__(self, kind: str, spec: ConvSpec, dense_kernel: np.ndarray, bias: np.ndarray | None,
+                 epilogue, tiles, in_shape: tuple[int, ...], out_shape: tuple[int, ...], macs: int) -> None:
+        self.kind = kind
+        self.spec = spec
+        self.input_shape = in_shape
+        self.output_shape = out_shape
+        self.macs = macs
+        self.actions = lower_epilogue(kind, tuple(epilogue), has_bias=bias is not None)
+        self.has_residual = any(a[0] == "residual" for a in self.actions)
+        has_bias_action = any(a[0] == "bias" for a in self.actions)
+        self.tuning: list[dict] = []
+        self.candidates: Candidates | None = None
+        cfg = spec.config
+        consts = {"w": pack_weight_blocks(dense_kernel, cfg, units=spec.units, cpg=spec.cpg, span=spec.span,
+                                          taps=spec.taps)}
+        if has_bias_action:
+            consts["bias"] = pack_bias(bias, cfg, spec.cob * cfg.block_out)
+        if self.has_residual:
+            consts["ident"] = identity_block(cfg)
+        self._dense_kernel, self._bias, self._epilogue = dense_kernel, bias, tuple(epilogue)
+        plan, func = self._choose(tiles, has_bias_action)
+        self.plan: ConvPlan = plan
+        self.tiles = plan.tiles
+        single = plan.inp_slots == 1 or plan.wgt_slots == 1
+        fill = plan.s_inp * cfg.inp_elem_bytes + plan.s_wgt * cfg.wgt_elem_bytes + plan.s_acc * cfg.out_elem_bytes
+        super().__init__(f"{kind}", cfg, func, consts, plan.tiles.vthreads, single, fill)
+        self.roofline_cycles = roofline_cycles(spec)
+        if isinstance(tiles, MeasureTiles):
+            self._measure(tiles)
+
+    # ------------------------------------------------------------ tiling
+    def _plan_func(self, tiles: Tiles, bias: bool):
+        plan = make_plan(self.spec, tiles, bias=bias, residual=self.has_residual)
+        func = schedule_conv(plan, self.actions, self.kind)
+        return plan, func
+
+    def _choose(self, tiles, bias: bool):
+        if isinstance(tiles, Tiles):
+            return self._plan_func(tiles, bias)
+        if tiles is not None and not isinstance(tiles, MeasureTiles):
+            raise CompileError(f"{self.kind} {self.spec.shapes()}: tiles must be None, a Tiles or MeasureTiles, "
+                               f"got {tiles!r}")
+        alu_steps = sum(1 for a in self.actions if a[0] == "alu")
+        self.candidates = search(self.spec, alu_steps=alu_steps, bias=bias, residual=self.has_residual)
+        if not self.candidates.tiles:
+            # the smallest tile gives the most specific message about what does not fit
+            smallest = Tiles(h=self.spec.rows.out_step, w=self.spec.cols.out_step, co=1, ci=1, vthreads=1)
+            self._plan_func(smallest, bias)
+            raise CompileError(f"{self.kind} {self.spec.shapes()}: no tiling fits the on-chip buffers of "
+                               f"{self.spec.config.bitstream}")
+        first_error = None
+        for t in self.candidates.tiles:
+            try:
+                return self._plan_func(t, bias)
+            except CompileError as exc:
+                first_error = first_error or exc
+        raise first_error
+
+    def _measure(self, m: MeasureTiles) -> None:
+        rng = np.random.default_rng(m.seed)
+        x = rng.integers(-128, 128, self.input_shape, dtype=np.int8)
+        res = rng.integers(-128, 128, self.output_shape, dtype=np.int8) if self.has_residual else None
+        rows = []
+        best = None
+        for t in self.candidates.tiles[: m.top]:
+            try:
+                op = self.with_tiles(t)
+            except CompileError:
+                continue
+            op.run(m.device, x, residual=res)
+            s = op.last_stats
+            remodel = predict({**op.work, "inp_bytes": s.inp_load_nbytes, "wgt_bytes": s.wgt_load_nbytes,
+                               "acc_bytes": s.acc_load_nbytes, "uop_bytes": s.uop_load_nbytes,
+                               "out_bytes": s.out_store_nbytes, "gemm_uops": s.gemm_uops,
+                               "gemm_reset_uops": s.gemm_reset_uops, "alu_uops": s.alu_uops},
+                              self.config, op.plan.tiles.vthreads, op.plan.inp_slots == 1 or op.plan.wgt_slots == 1)
+            score = s.cycles if s.cycles is not None else remodel.cycles
+            rows.append({"tiles": op.tiles, "predicted_cycles": op.predicted_cycles, "measured_cycles": s.cycles,
+                         "model_on_measured_counts": remodel.cycles, "elapsed_s": s.elapsed_s, "score": score})
+            if best is None or score < best[0]:
+                best = (score, op)
+            op.release(m.device)
+        self.tuning = rows
+        if best is not None:
+            b = best[1]
+            self.plan, self.tiles, self.func, self.result = b.plan, b.tiles, b.func, b.result
+            self.program, self.work, self.prediction = b.program, b.work, b.prediction
+
+    def with_tiles(self, tiles: Tiles) -> "ConvOp":
+        """The same operator compiled with other tiles."""
+        return type(self)(self.kind, self.spec, self._dense_kernel, self._bias, self._epilogue, tiles,
+                          self.input_shape, self.output_shape, self.macs)
+
+    def tuning_text(self) -> str:
+        lines = [f"{'tiles':72s} {'predicted':>10s} {'measured':>10s} {'model@counts':>12s}"]
+        for r in self.tuning:
+            meas = "-" if r["measured_cycles"] is None else str(r["measured_cycles"])
+            lines.append(f"{r['tiles'].text():72s} {r['predicted_cycles']:10.0f} {meas:>10s} "
+                         f"{r['model_on_measured_counts']:12.0f}")
+        return "\n".join(lines)
+
+    # ------------------------------------------------------------ running
+    def run(self, device, x: np.ndarray, residual: np.ndarray | None = None) -> np.ndarray:
+        """x int8 in the op's input layout -> int8 output (NCHW, or (N, O) for dense)."""
+        spec, cfg = self.spec, self.config
+        _check_array(x, "x", np.int8, self.input_shape, f"{self.kind}.run")
+        x4 = x.reshape(spec.n, spec.ci, spec.rows.size_in, spec.cols.size_in)
+        inputs = {"x": pack_activation(x4, cfg)}
+        if self.has_residual:
+            if residual is None:
+                raise CompileError(f"{self.kind}.run: the epilogue has AddResidual, so a residual tensor is required")
+            _check_array(residual, "residual", np.int8, self.output_shape, f"{self.kind}.run")
+            r4 = residual.reshape(spec.n, spec.co, spec.oh, spec.ow)
+            inputs["res"] = pack_activation(r4, cfg)
+        elif residual is not None:
+            raise CompileError(f"{self.kind}.run: a residual was given but the epilogue has no AddResidual")
+        out = self._execute(device, inputs)
+        y = unpack_activation(out, spec.n, spec.co)
+        return y.reshape(self.output_shape)
+
+
+def conv2d(weight: np.ndarray, bias: np.ndarray | None = None, *, input_shape, stride=1, padding=0, groups: int = 1,
+           epilogue=(), config: Config | None = None, tiles=None) -> ConvOp:
+    cfg = config if config is not None else Config()
+    op = "conv2d"
+    shape = tuple(int(v) for v in input_shape) if isinstance(input_shape, (tuple, list)) else None
+    if shape is None or len(shape) != 4:
+        raise CompileError(f"{op}: input_shape must be (N, C, H, W), got {input_shape!r}")
+    if not isinstance(weight, np.ndarray) or weight.ndim != 4:
+        raise CompileError(f"{op}: weight must be an int8 numpy array (O, I/groups, KH, KW)")
+    o, ig, kh, kw = weight.shape
+    if not isinstance(groups, int) or groups < 1 or shape[1] % groups or o % groups:
+        raise CompileError(f"{op} input {shape}, weight {weight.shape}: groups={groups!r} must be a positive "
+                           f"divisor of the input ({shape[1]}) and output ({o}) channels")
+    _check_array(weight, "weight", np.int8, (o, shape[1] // groups, kh, kw), f"{op} input {shape}")
+    if bias is not None:
+        _check_array(bias, "bias", np.int32, (o,), op)
+    st, pd = _pair(stride, "stride", op), _pair(padding, "padding", op)
+    spec = make_conv_spec(op, cfg, shape, o, kh, kw, st, pd, groups)
+    dense = expand_groups(weight, groups) if groups > 1 else weight
+    macs = shape[0] * o * spec.oh * spec.ow * ig * kh * kw
+    return ConvOp(op, spec, dense, bias, epilogue, tiles, shape, (shape[0], o, spec.oh, spec.ow), macs)
+
+
+def dense(weight: np.ndarray, bias: np.ndarray | None = None, *, input_shape, epilogue=(), config: Config | None = None,
+          tiles=None) -> ConvOp:
+    cfg = config if config is not None else Config()
+    op = "dense"
+    shape = tuple(int(v) for v in input_shape) if isinstance(input_shape, (tuple, list)) else None
+    if shape is None or len(shape) != 2:
+        raise CompileError(f"{op}: input_shape must be (N, I), got {input_shape!r}")
+    if not isinstance(weight, np.ndarray) or weight.ndim != 2:
+        raise CompileError(f"{op}: weight must be an int8 numpy array (O, I)")
+    o = weight.shape[0]
+    _check_array(weight, "weight", np.int8, (o, shape[1]), f"{op} input {shape}")
+    if bias is not None:
+        _check_array(bias, "bias", np.int32, (o,), op)
+    spec = make_conv_spec(op, cfg, (shape[0], shape[1], 1, 1), o, 1, 1, (1, 1), (0, 0))
+    if isinstance(tiles, Tiles):
+        tiles = Tiles(1, 1, tiles.co, tiles.ci, tiles.batch, tiles.vthreads, tiles.order)
+    return ConvOp(op, spec, weight.reshape(o, shape[1], 1, 1), bias, epilogue, tiles, shape, (shape[0], o),
+                  shape[0] * o * shape[1])
+
+
+def conv2d_transpose(weight: np.ndarray, bias: np.ndarray | None = None, *, input_shape, stride=1, padding=0,
+                     output_padding=0, epilogue=(), config: Config | None = None, tiles=None) -> ConvOp:
+    cfg = config if config is not None else Config()
+    op = "conv2d_transpose"
+    shape = tuple(int(v) for v in input_shape) if isinstance(input_shape, (tuple, list)) else None
+    if shape is None or len(shape) != 4:
+        raise CompileError(f"{op}: input_shape must be (N, C, H, W), got {input_shape!r}")
+    if not isinstance(weight, np.ndarray) or weight.ndim != 4:
+        raise CompileError(f"{op}: weight must be an int8 numpy array (I, O, KH, KW)")
+    i, o, kh, kw = weight.shape
+    _check_array(weight, "weight", np.int8, (shape[1], o, kh, kw), f"{op} input {shape}")
+    if bias is not None:
+        _check_array(bias, "bias", np.int32, (o,), op)
+    st, pd = _pair(stride, "stride", op), _pair(padding, "padding", op)
+    opad = _pair(output_padding, "output_padding", op)
+    spec = make_conv_spec(op, cfg, shape, o, kh, kw, st, pd, 1, opad, transpose=True)
+    dense_kernel = np.ascontiguousarray(weight.transpose(1, 0, 2, 3))
+    macs = shape[0] * i * shape[2] * shape[3] * o * kh * kw
+    return ConvOp(op, spec, dense_kernel, bias, epilogue, tiles, shape, (shape[0], o, spec.oh, spec.ow), macs)

@@ -1,0 +1,286 @@
+"""Stream passes: synchronize segments, SRAM slot planning, micro-op kernels, dependency tokens."""
+
+from __future__ import annotations
+
+import bisect
+from itertools import product
+
+import numpy as np
+
+from vta.isa.opcodes import AluOp, Stage
+from vta.jit.kernel import KernelBuilder, UopKernel
+
+from .errors import CompileError
+from .pass_fold import MAX_LOOP_EXTENT, hazard_free, plan_fold, uop_order
+from .stream import Block, Op, Operand, SLoad, SNest, SStore, SSync, Stream
+
+#: Cut the stream into synchronize() segments of at most about this many instructions.
+SEGMENT_INSNS = 40_000
+
+ALU_OPCODES = {"min": AluOp.MIN, "max": AluOp.MAX, "add": AluOp.ADD, "shr": AluOp.SHR, "mul": AluOp.MUL}
+
+
+def insn_estimate(op: Op) -> int:
+    if isinstance(op, (SLoad, SStore)):
+        return len(op.dmas)
+    if isinstance(op, SNest):
+        return 2 * max(1, len(op.kernels))
+    return 0
+
+
+# ---------------------------------------------------------------------- split_synchronize
+def split_synchronize(stream: Stream, limit: int = SEGMENT_INSNS) -> Stream:
+    """Cut the stream into segments that each end in a synchronize() (SSync ops).
+
+    Establishes: no segment is much longer than `limit` instructions. A cut goes right
+    after a store, at a point where no later micro-op nest reads a block loaded before
+    the cut, so a segment never depends on a transfer of an earlier one. (SRAM contents,
+    e.g. the bias in ACC, persist between runs: isa/semantics.md.)
+    """
+    ops = stream.ops
+    total = sum(insn_estimate(op) for op in ops)
+    if total <= limit:
+        return stream
+    n = len(ops)
+    earliest_def = [n] * (n + 1)  # min load index over dynamic reads at positions >= p
+    for p in range(n - 1, -1, -1):
+        m = earliest_def[p + 1]
+        op = ops[p]
+        if isinstance(op, SNest):
+            for o in (op.src, op.wgt):
+                if o is not None and o.load_index >= 0:
+                    m = min(m, o.load_index)
+        earliest_def[p] = m
+    out: list[Op] = []
+    run = 0
+    for p, op in enumerate(ops):
+        out.append(op)
+        run += insn_estimate(op)
+        if run >= limit and isinstance(op, SStore) and earliest_def[p + 1] >= p + 1 and p + 1 < n:
+            out.append(SSync())
+            run = 0
+    stream.ops = out
+    return stream
+
+
+# ---------------------------------------------------------------------- assign_sram_slots
+def assign_sram_slots(stream: Stream) -> Stream:
+    """Place every dynamic block in a slot of its buffer and drop loads of blocks already there.
+
+    Establishes: every load, store and nest operand has an absolute SRAM base. Slots are
+    chosen by furthest next access (Belady), so a block that is still resident when it
+    is needed again (the weights of a layer that fits, an input window shared by two
+    output-channel tiles) is loaded once. Evicting a block that is read again before it
+    is reloaded would be a schedule bug and raises.
+    """
+    ops = stream.ops
+    accesses: dict[tuple[str, tuple], list[int]] = {}  # (buffer, key) -> indices of loads and reads
+    reads_at: dict[tuple[str, tuple], set[int]] = {}
+    for i, op in enumerate(ops):
+        if isinstance(op, SLoad) and op.block.key is not None:
+            accesses.setdefault((op.block.buffer, op.block.key), []).append(i)
+        elif isinstance(op, SNest):
+            for o in (op.src, op.wgt):
+                if o is not None and o.block.key is not None:
+                    k = (o.block.buffer, o.block.key)
+                    accesses.setdefault(k, []).append(i)
+                    reads_at.setdefault(k, set()).add(i)
+    contents: dict[str, list[tuple | None]] = {}
+
+    def reset() -> None:
+        contents.clear()
+        for name, b in stream.buffers.items():
+            if b.dynamic:
+                contents[name] = [None] * b.count
+
+    reset()
+    for i, op in enumerate(ops):
+        if isinstance(op, SSync):
+            reset()
+            continue
+        if isinstance(op, SLoad):
+            if op.block.key is None:
+                op.base = stream.region_base(op.block)
+                continue
+            slots = contents[op.block.buffer]
+            key = op.block.key
+            if key in slots:
+                op.elided = True
+                op.slot = slots.index(key)
+            else:
+                op.slot = _victim(slots, op.block.buffer, i, accesses, reads_at, stream.name)
+                slots[op.slot] = key
+            op.base = stream.region_base(op.block, op.slot)
+        elif isinstance(op, SStore):
+            op.base = stream.region_base(op.block)
+        elif isinstance(op, SNest):
+            for o in (op.dst, op.src, op.wgt):
+                if o is None:
+                    continue
+                if o.block.key is None:
+                    o.base = stream.region_base(o.block)
+                else:
+                    slots = contents[o.block.buffer]
+                    if o.block.key not in slots:
+                        raise CompileError(f"{stream.name}: internal schedule error: block {o.block.key} of "
+                                           f"{o.block.buffer} is read at op {i} but is not resident")
+                    o.base = stream.region_base(o.block, slots.index(o.block.key))
+    return stream
+
+
+def _victim(slots: list, buffer: str, i: int, accesses: dict, reads_at: dict, name: str) -> int:
+    best, best_at = 0, -1
+    for s, key in enumerate(slots):
+        if key is None:
+            return s
+        seq = accesses.get((buffer, key), [])
+        j = bisect.bisect_right(seq, i)
+        nxt = seq[j] if j < len(seq) else 1 << 60
+        if nxt > best_at:
+            best, best_at = s, nxt
+    key = slots[best]
+    if best_at < (1 << 60) and best_at in reads_at.get((buffer, key), set()):
+        raise CompileError(f"{name}: internal schedule error: buffer {buffer} needs more than {len(slots)} slots "
+                           f"at op {i} (block {key} is read at op {best_at} without being reloaded)")
+    return best
+
+
+# ---------------------------------------------------------------------- build_kernels
+def build_kernels(stream: Stream) -> Stream:
+    """Turn every nest into micro-op kernels with absolute SRAM indices.
+
+    Establishes: each SNest has its UopKernels (several when reduction axes had to be
+    peeled into separate instructions). The fold chosen for the full tile is re-checked
+    with this instance's extents (edge tiles are smaller) and re-planned if it no longer
+    obeys the hazard rule. Identical kernels are shared, so the runtime loads each into
+    the micro-op buffer once per synchronize.
+    """
+    cache: dict[tuple, UopKernel] = {}
+    for op in stream.ops:
+        if isinstance(op, SNest):
+            op.kernels = _kernels(op, cache)
+    return stream
+
+
+def _kernels(op: SNest, cache: dict) -> list[UopKernel]:
+    axes = [a for a in op.axes if a[1] > 1]
+    infos = [(a[0], a[1], a[2] != 0) for a in axes]
+    names = {a[0] for a in axes}
+    loops = tuple(n for n in op.loops if n in names)
+    if not (all(a[1] <= MAX_LOOP_EXTENT for a in axes if a[0] in loops) and hazard_free(uop_order(infos, loops))):
+        loops = plan_fold(infos)
+    peel: list[tuple] = []
+    while loops is None:
+        red = max((a for a in axes if a[2] == 0), key=lambda a: a[1])
+        peel.append(red)
+        axes = [a for a in axes if a is not red]
+        infos = [(a[0], a[1], a[2] != 0) for a in axes]
+        loops = plan_fold(infos)
+    d0 = op.dst.base + op.dst.offset
+    s0 = (op.src.base + op.src.offset) if op.src is not None else 0
+    w0 = (op.wgt.base + op.wgt.offset) if op.wgt is not None else 0
+    by_name = {a[0]: a for a in axes}
+    loop_axes = [by_name[n] for n in loops]
+    uop_axes = [by_name[a[0]] for a in uop_order(infos, loops)]
+    out = []
+    for point in product(*(range(a[1]) for a in peel)):
+        dd = d0 + sum(i * a[2] for i, a in zip(point, peel))
+        ss = s0 + sum(i * a[3] for i, a in zip(point, peel))
+        ww = w0 + sum(i * a[4] for i, a in zip(point, peel))
+        key = (op.mode, op.reset, op.alu_op, op.imm, dd, ss, ww,
+               tuple(a[1:] for a in loop_axes), tuple(a[1:] for a in uop_axes))
+        k = cache.get(key)
+        if k is None:
+            k = cache[key] = _build(op, dd, ss, ww, loop_axes, uop_axes)
+        out.append(k)
+    return out
+
+
+def _build(op: SNest, d0: int, s0: int, w0: int, loop_axes: list, uop_axes: list) -> UopKernel:
+    if op.mode == "gemm":
+        kb = KernelBuilder.gemm(reset=op.reset)
+    else:
+        kb = KernelBuilder.alu(ALU_OPCODES[op.alu_op], imm=op.imm)
+    use_src = op.mode == "gemm" or op.imm is None
+    for _, ext, d, s, w in loop_axes:
+        kb.loop(ext, dst=d, src=s if use_src else 0, wgt=w)
+    dst = np.array([d0], dtype=np.int64)
+    src = np.array([s0 if use_src else 0], dtype=np.int64)
+    wgt = np.array([w0], dtype=np.int64)
+    for _, ext, d, s, w in uop_axes:  # outermost first: row-major grid
+        r = np.arange(ext, dtype=np.int64)
+        dst = (dst[:, None] + r * d).reshape(-1)
+        src = (src[:, None] + r * (s if use_src else 0)).reshape(-1)
+        wgt = (wgt[:, None] + r * w).reshape(-1)
+    kb.uops(dst, src, wgt)
+    return kb.build()
+
+
+# ---------------------------------------------------------------------- insert_dependency_tokens
+def _resources(op: Op) -> tuple[list[tuple], list[tuple]]:
+    """(reads, writes) of on-chip regions that another pipeline stage may also touch."""
+    if isinstance(op, SLoad):
+        return [], [("sram", op.block.buffer, op.base)]
+    if isinstance(op, SStore):
+        return [("out", op.block.buffer, op.block.index)], []
+    if isinstance(op, SNest):
+        reads = []
+        if op.mode == "gemm" and not op.reset:
+            reads = [("sram", o.block.buffer, o.base) for o in (op.src, op.wgt)]
+        return reads, [("out", op.dst.block.buffer, op.dst.block.index)]
+    return [], []
+
+
+def insert_dependency_tokens(stream: Stream) -> Stream:
+    """Order every pair of ops in different stages that touch the same SRAM region, with tokens.
+
+    Establishes: for each op, pops (stages it waits for) and pushes (stages it signals).
+    RAW (a GEMM reads a block a load wrote; a store reads OUT an ALU wrote), WAR (a
+    load overwrites a slot a GEMM read; a GEMM rewrites an OUT region a store read) and
+    WAW are found on the unrolled stream, so dependencies carried from one tile or
+    reduction step to the next are found like any other. An edge implied by an earlier
+    one of the same stage pair is dropped; the remaining edges are ordered the same way
+    on both sides, which is what the counting token queues need to pair each pop with
+    its push. Tokens never cross a synchronize().
+    """
+    last_write: dict[tuple, tuple[Stage, int]] = {}
+    last_read: dict[tuple, dict[Stage, int]] = {}
+    waited: dict[tuple[Stage, Stage], int] = {}
+    ops = stream.ops
+    for i, op in enumerate(ops):
+        op.pops, op.pushes = [], []
+        if isinstance(op, SSync):
+            last_write.clear()
+            last_read.clear()
+            waited.clear()
+            continue
+        if isinstance(op, SLoad) and op.elided:
+            continue
+        st = op.stage
+        reads, writes = _resources(op)
+        need: dict[Stage, int] = {}
+        for r in reads:
+            w = last_write.get(r)
+            if w is not None and w[0] != st:
+                need[w[0]] = max(need.get(w[0], -1), w[1])
+        for r in writes:
+            w = last_write.get(r)
+            if w is not None and w[0] != st:
+                need[w[0]] = max(need.get(w[0], -1), w[1])
+            for s2, j in last_read.get(r, {}).items():
+                if s2 != st:
+                    need[s2] = max(need.get(s2, -1), j)
+        for src, j in sorted(need.items()):
+            if j > waited.get((src, st), -1):
+                ops[j].pushes.append(st)
+                op.pops.append(src)
+                waited[(src, st)] = j
+        for r in reads:
+            last_read.setdefault(r, {})[st] = i
+        for r in writes:
+            last_write[r] = (st, i)
+            last_read[r] = {}
+    return stream
+
+
+__all__ = ["split_synchronize", "assign_sram_slots", "build_kernels", "insert_dependency_tokens", "Block", "Operand"]

@@ -1,0 +1,208 @@
+"""The conv template: a ConvPlan and an epilogue -> the initial loop IR (conv2d, dense, grouped, transposed).
+
+Loop structure (order "spatial"; "channel" puts the output-channel tile loop outermost):
+
+    bias -> ACC, identity -> WGT                        (once, if used)
+    for n_o, h_o, w_o, c_o (tile loops; 2 virtual threads split the innermost one):
+        residual tile -> INP                            (if AddResidual)
+        acc[t] = 0
+        for r (reduction steps):
+            input window -> INP   (zero padding from the convolution's pad)
+            weight block -> WGT
+            per phase: acc[t] += inp * wgt              (scalar nest with b/j/k lanes)
+        epilogue on acc[t]                              (ALU; AddResidual: GEMM with identity)
+        acc[t] -> out tile
+"""
+
+from __future__ import annotations
+
+from vta.isa.opcodes import MemType
+
+from .epilogue import Action
+from .expr import Expr, as_expr, emin, floordiv, lt, var
+from .loop_ir import (Access, Axis, BufferDecl, Contract, Copy, Elementwise, Fill, For, Func, If, Ref, Region,
+                      Stmt, TensorDecl)
+from .tiling import ConvPlan
+
+Z = as_expr(0)
+
+
+def _axis(name: str, extent: Expr | int, nominal: int) -> Axis:
+    return Axis(name, as_expr(extent), int(nominal))
+
+
+def tile_loops(order: list[str], counts: dict[str, int], vthreads: int) -> tuple[dict[str, Expr], list[tuple], str | None]:
+    """Tile index expressions, the loop headers (var, extent, kind, guard) and the loop bound to virtual threads."""
+    bind = None
+    if vthreads == 2:
+        for k in reversed(order):
+            if counts[k] > 1:
+                bind = k
+                break
+    idx: dict[str, Expr] = {}
+    loops: list[tuple] = []
+    for k in order:
+        n = counts[k]
+        if n == 1:
+            idx[k] = Z
+            continue
+        v = var(f"{k}_o")
+        if k == bind:
+            idx[k] = v * 2 + var("t")
+            loops.append((f"{k}_o", (n + 1) // 2, "serial", None))
+            loops.append(("t", 2, "vthread", lt(idx[k], n) if n % 2 else None))
+        else:
+            idx[k] = v
+            loops.append((f"{k}_o", n, "serial", None))
+    return idx, loops, bind
+
+
+def nest_loops(loops: list[tuple], body: list[Stmt]) -> list[Stmt]:
+    """Wrap `body` in the loop headers of `tile_loops` (innermost last)."""
+    stmts = body
+    for name, extent, kind, guard in reversed(loops):
+        if guard is not None:
+            stmts = [If(guard, tuple(stmts))]
+        stmts = [For(name, as_expr(extent), tuple(stmts), kind)]
+    return stmts
+
+
+def schedule_conv(plan: ConvPlan, actions: list[Action], name: str) -> Func:
+    spec = plan.spec
+    cfg = spec.config
+    rows, cols = spec.rows, spec.cols
+    tiles = plan.tiles
+    counts = plan.counts
+    order = ["batch", "h", "w", "co"] if tiles.order == "spatial" else ["co", "batch", "h", "w"]
+    idx, loops, bind = tile_loops(order, counts, tiles.vthreads)
+    thread = var("t") if bind else Z
+    acc_ref = Ref("acc", thread)
+
+    # ---- tile geometry
+    nbt, cot = tiles.batch, plan.cot
+    nb0 = idx["batch"] * nbt
+    nbe = emin(nbt, spec.nb - nb0)
+    q0h, q0w = idx["h"] * plan.tq_h, idx["w"] * plan.tq_w
+    qhe, qwe = emin(plan.tq_h, rows.q_total - q0h), emin(plan.tq_w, cols.q_total - q0w)
+    oh0, ow0 = q0h * rows.out_step, q0w * cols.out_step
+    the = emin(plan.tq_h * rows.out_step, spec.oh - oh0)
+    twe = emin(plan.tq_w * cols.out_step, spec.ow - ow0)
+    ihe = (qhe - 1) * rows.in_step + rows.hi - rows.lo
+    iwe = (qwe - 1) * cols.in_step + cols.hi - cols.lo
+    red = var("r") if plan.n_red > 1 else Z
+    if plan.tu:
+        u0 = idx["co"] * plan.tu
+        ue = emin(plan.tu, spec.units - u0)
+        co0, coe = u0 * spec.cpg, ue * spec.cpg
+        c_start, c_ext = u0 * spec.span, ue * spec.span
+        l0, lte = Z, as_expr(spec.span)
+    else:
+        co0 = idx["co"] * cot
+        coe = emin(cot, spec.cob - co0)
+        u0 = floordiv(co0, spec.cpg) if spec.units > 1 else Z
+        l0 = red * plan.cit
+        lte = emin(plan.cit, spec.span - l0)
+        c_start, c_ext = u0 * spec.span + l0, lte
+    # on-chip strides (compact blocks)
+    IW, IA = iwe, ihe * iwe
+    IN = c_ext * IA
+    T = len(spec.taps)
+    WL = T
+    WC = lte * T
+    AW, AC = twe, the * twe
+    AN = coe * AC
+    total = nbe * AN
+
+    body: list[Stmt] = []
+    if plan.residual:
+        body.append(Copy("load", Ref("res", Z, "r"), Region("res", (nb0, co0, oh0, ow0), (nbe, coe, the, twe))))
+    body.append(Fill((_axis("e", total, plan.s_acc),), Access(acc_ref, Z, (("e", as_expr(1)),)),
+                     note="reset the accumulator tile"))
+
+    # ---- reduction step
+    step: list[Stmt] = [
+        Copy("load", Ref("inp", Z, "x"),
+             Region("x", (nb0, c_start, q0h * rows.in_step + rows.lo, q0w * cols.in_step + cols.lo),
+                    (nbe, c_ext, ihe, iwe)),
+             pad=(False, False, rows.pad_possible, cols.pad_possible)),
+        Copy("load", Ref("wgt", Z, "w"), Region("w", (co0, l0, Z, Z), (coe, lte, as_expr(T), as_expr(1)))),
+    ]
+    co_ext, co_nom = (as_expr(spec.cpg), spec.cpg) if plan.tu else (coe, cot)
+    for ph in spec.phases:
+        ch = emin(qhe, ph.row.count - q0h)
+        cw = emin(qwe, ph.col.count - q0w)
+        mh, mw = len(ph.row.taps), len(ph.col.taps)
+        axes = [_axis("nb", nbe, nbt)]
+        if plan.tu:
+            axes.append(_axis("u", ue, plan.tu))
+        axes += [_axis("co", co_ext, co_nom), _axis("ci", lte, plan.cit), _axis("kh", mh, mh), _axis("kw", mw, mw),
+                 _axis("oh", ch, plan.tq_h), _axis("ow", cw, plan.tq_w)]
+        one = as_expr(1)
+        acc = Access(acc_ref, as_expr(ph.row.r) * AW + ph.col.r,
+                     (("nb", AN), ("u", spec.cpg * AC), ("co", AC), ("oh", rows.out_step * AW),
+                      ("ow", as_expr(cols.out_step))))
+        inp = Access(Ref("inp", Z, "x"), as_expr(ph.row.base - rows.lo) * IW + (ph.col.base - cols.lo),
+                     (("nb", IN), ("u", spec.span * IA), ("ci", IA), ("kh", IW), ("kw", one),
+                      ("oh", rows.in_step * IW), ("ow", as_expr(cols.in_step))))
+        wgt = Access(Ref("wgt", Z, "w"), as_expr(ph.tap_offset),
+                     (("u", spec.cpg * WC), ("co", WC), ("ci", as_expr(WL)), ("kh", as_expr(mw)), ("kw", one)))
+        note = "" if len(spec.phases) == 1 else f"phase rows {ph.row.r} mod {rows.out_step}, cols {ph.col.r} mod {cols.out_step}"
+        c = Contract(tuple(axes), acc, inp, wgt, (cfg.batch, cfg.block_out, cfg.block_in), note=note)
+        conds = [cnt for cnt, dim, p in ((ch, rows, ph.row), (cw, cols, ph.col)) if p.count < dim.q_total]
+        if conds:
+            guard = lt(0, conds[0]) if len(conds) == 1 else lt(0, conds[0]) * lt(0, conds[1])
+            step.append(If(guard, (c,)))
+        else:
+            step.append(c)
+    if plan.n_red > 1:
+        body.append(For("r", as_expr(plan.n_red), tuple(step)))
+    else:
+        body.extend(step)
+
+    # ---- epilogue
+    flat = (_axis("e", total, plan.s_acc),)
+    flat_acc = Access(acc_ref, Z, (("e", as_expr(1)),))
+    writes_out = False
+    for act in actions:
+        if act[0] == "alu":
+            body.append(Elementwise(act[1], flat, flat_acc, imm=act[2]))
+            writes_out = True
+        elif act[0] == "bias":
+            body.append(Elementwise(
+                "add", (_axis("nb", nbe, nbt), _axis("co", coe, cot), _axis("p", AC, plan.th * plan.tw)),
+                Access(acc_ref, Z, (("nb", AN), ("co", AC), ("p", as_expr(1)))),
+                src=Access(Ref("bias"), co0, (("co", as_expr(1)),)), note="+ bias"))
+            writes_out = True
+        else:
+            body.append(Contract(flat, flat_acc, Access(Ref("res", Z, "r"), Z, (("e", as_expr(1)),)),
+                                 Access(Ref("ident"), Z, ()), (cfg.batch, cfg.block_out, cfg.block_in),
+                                 note="+ residual (identity weight)"))
+            writes_out = True
+    if not writes_out and not spec.full_coverage:
+        body.append(Elementwise("add", flat, flat_acc, imm=0, note="write OUT where no tap reaches"))
+    body.append(Copy("store", acc_ref, Region("out", (nb0, co0, oh0, ow0), (nbe, coe, the, twe))))
+
+    prologue: list[Stmt] = []
+    if plan.bias:
+        prologue.append(Copy("load", Ref("bias"), Region("bias", (Z, Z, Z, Z), tuple(map(as_expr, (spec.cob, 1, 1, 1))))))
+    if plan.residual:
+        prologue.append(Copy("load", Ref("ident"), Region("ident", (Z, Z, Z, Z), tuple(map(as_expr, (1, 1, 1, 1))))))
+
+    tensors = [TensorDecl("x", MemType.INP, (spec.nb, spec.cib, rows.size_in, cols.size_in), "input"),
+               TensorDecl("w", MemType.WGT, (spec.cob, spec.span, T, 1), "weight")]
+    buffers = [BufferDecl("inp", MemType.INP, plan.inp_base, plan.s_inp, plan.inp_slots, True),
+               BufferDecl("wgt", MemType.WGT, plan.wgt_base, plan.s_wgt, plan.wgt_slots, True),
+               BufferDecl("acc", MemType.ACC, plan.acc_base, plan.s_acc, tiles.vthreads, False)]
+    if plan.bias:
+        tensors.append(TensorDecl("bias", MemType.ACC, (spec.cob, 1, 1, 1), "bias"))
+        buffers.append(BufferDecl("bias", MemType.ACC, plan.bias_base, spec.cob, 1, False))
+    if plan.residual:
+        tensors.append(TensorDecl("res", MemType.INP, (spec.nb, spec.cob, spec.oh, spec.ow), "residual"))
+        tensors.append(TensorDecl("ident", MemType.WGT, (1, 1, 1, 1), "const"))
+        buffers.append(BufferDecl("res", MemType.INP, plan.res_base, plan.s_res, 2, True))
+        buffers.append(BufferDecl("ident", MemType.WGT, plan.ident_base, 1, 1, False))
+    tensors.append(TensorDecl("out", MemType.OUT, (spec.nb, spec.cob, spec.oh, spec.ow), "output"))
+    attrs = (("tiles", plan.tiles.text()), ("vthread_loop", bind or "none"),
+             ("intrinsic", (cfg.batch, cfg.block_out, cfg.block_in)))
+    return Func(name, tuple(tensors), tuple(buffers), tuple(prologue + nest_loops(loops, body)), attrs)
+

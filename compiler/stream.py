@@ -1,0 +1,126 @@
+"""The stream IR: the loop nest unrolled into concrete operations, one per future JIT call group.
+
+Lowering (pass_lower.py) evaluates every loop and expression; the stream passes
+then place dynamic blocks in SRAM slots, build micro-op kernels, cut the stream
+into synchronize() segments and insert dependency tokens. Each op knows its
+pipeline stage and the on-chip resources it reads and writes, which is all the
+token pass needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from vta.isa.opcodes import MemType, Stage
+from vta.jit.kernel import UopKernel
+
+from .loop_ir import BufferDecl, TensorDecl
+
+
+@dataclass(frozen=True)
+class Block:
+    """On-chip data an op touches: a static region (buffer, index) or a dynamic block (buffer, key)."""
+
+    buffer: str
+    index: int = 0
+    key: tuple | None = None
+
+
+@dataclass
+class SDma:
+    mem: MemType
+    sram: int  # relative to the block's base until planned, then absolute
+    tensor: str
+    offset: int
+    x: int
+    y: int
+    stride: int
+    pads: tuple[int, int, int, int]
+
+
+@dataclass
+class Op:
+    """Common part of stream ops: dependency flags filled in by insert_dependency_tokens."""
+
+    pops: list[Stage] = field(default_factory=list, kw_only=True)
+    pushes: list[Stage] = field(default_factory=list, kw_only=True)
+
+
+@dataclass
+class SLoad(Op):
+    block: Block
+    dmas: list[SDma]
+    base: int | None = None  # absolute SRAM base of the block, set by the memory planner
+    elided: bool = False  # the block is already resident: no transfer
+    slot: int = 0
+
+    @property
+    def stage(self) -> Stage:
+        return Stage.LOAD if self.dmas[0].mem in (MemType.INP, MemType.WGT) else Stage.COMPUTE
+
+
+@dataclass
+class SStore(Op):
+    block: Block
+    dmas: list[SDma]
+    base: int | None = None
+
+    @property
+    def stage(self) -> Stage:
+        return Stage.STORE
+
+
+@dataclass
+class Operand:
+    block: Block
+    offset: int
+    base: int | None = None  # absolute SRAM index of the block
+    load_index: int = -1  # stream index of the load that brought a dynamic block in
+
+
+@dataclass
+class SNest(Op):
+    """A GEMM or ALU instruction (or several, when peeled): concrete axes (name, extent, dst, src, wgt)."""
+
+    mode: str
+    dst: Operand
+    src: Operand | None
+    wgt: Operand | None
+    axes: list[tuple[str, int, int, int, int]]
+    loops: tuple[str, ...]
+    reset: bool = False
+    alu_op: str = ""
+    imm: int | None = None
+    kernels: list[UopKernel] = field(default_factory=list)
+
+    @property
+    def stage(self) -> Stage:
+        return Stage.COMPUTE
+
+
+@dataclass
+class SSync(Op):
+    """End of a synchronize() segment."""
+
+    @property
+    def stage(self) -> Stage:
+        return Stage.COMPUTE
+
+
+@dataclass
+class Stream:
+    name: str
+    ops: list[Op]
+    buffers: dict[str, BufferDecl]
+    tensors: dict[str, TensorDecl]
+
+    def region_base(self, block: Block, slot: int = 0) -> int:
+        b = self.buffers[block.buffer]
+        return b.base + (slot if b.dynamic else block.index) * b.elems
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for op in self.ops:
+            k = type(op).__name__
+            out[k] = out.get(k, 0) + 1
+        return out

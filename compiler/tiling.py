@@ -1,0 +1,204 @@
+"""Tile knobs of the conv template and the on-chip buffer plan they imply.
+
+    Tiles(h=4, w=56, co=4, ci=4, batch=1, vthreads=2, order="spatial")
+
+h, w: output rows/columns per tile (conv2d_transpose: multiples of the stride);
+co: output-channel blocks per tile; ci: input-channel blocks per reduction
+step; batch: batch blocks per tile; vthreads: 1 or 2 accumulator regions that
+alternate between tiles (2 overlaps one tile's epilogue and store with the next
+tile's loads and GEMMs); order: "spatial" (spatial tiles outer, channel tiles
+inner: inputs are reused across output channels) or "channel" (the opposite:
+weights are reused across the image).
+
+`make_plan` checks that a Tiles fits every SRAM of the Config and lays the
+buffers out:
+
+    INP  [inp slot 0 | inp slot 1 | res slot 0 | res slot 1]
+    WGT  [wgt slot 0 | wgt slot 1 | identity block]
+    ACC  [acc region 0 | acc region 1 | bias]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .errors import CompileError
+from .expr import ceil_div
+from .workload import ConvSpec
+
+ORDERS = ("spatial", "channel")
+MAX_LOOP_EXTENT = (1 << 14) - 1
+
+
+@dataclass(frozen=True)
+class Tiles:
+    h: int
+    w: int
+    co: int
+    ci: int
+    batch: int = 1
+    vthreads: int = 2
+    order: str = "spatial"
+
+    def text(self) -> str:
+        return (f"Tiles(h={self.h}, w={self.w}, co={self.co}, ci={self.ci}, batch={self.batch}, "
+                f"vthreads={self.vthreads}, order={self.order!r})")
+
+
+@dataclass(frozen=True)
+class ConvPlan:
+    """A Tiles resolved against a ConvSpec: tile extents in template units and buffer sizes/bases."""
+
+    spec: ConvSpec
+    tiles: Tiles
+    tq_h: int  # q positions per tile (rows)
+    tq_w: int
+    tu: int  # whole group units per tile (0: the tile is a part of one unit)
+    cot: int  # output blocks per tile
+    cit: int  # input blocks per reduction step
+    in_rows: int  # input window of a full tile
+    in_cols: int
+    s_inp: int
+    s_res: int
+    s_wgt: int
+    s_acc: int
+    inp_slots: int
+    wgt_slots: int
+    bias: bool
+    residual: bool
+
+    # ------------------------------------------------------------ counts
+    @property
+    def th(self) -> int:
+        return min(self.tq_h * self.spec.rows.out_step, self.spec.oh)
+
+    @property
+    def tw(self) -> int:
+        return min(self.tq_w * self.spec.cols.out_step, self.spec.ow)
+
+    @property
+    def in_blocks(self) -> int:
+        """Input channel blocks held per tile and reduction step."""
+        return self.tu * self.cit if self.tu else self.cit
+
+    @property
+    def n_red(self) -> int:
+        return 1 if self.tu else ceil_div(self.spec.span, self.cit)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        s = self.spec
+        return {"batch": ceil_div(s.nb, self.tiles.batch), "co": ceil_div(s.cob, self.cot),
+                "h": ceil_div(s.rows.q_total, self.tq_h), "w": ceil_div(s.cols.q_total, self.tq_w),
+                "red": self.n_red}
+
+    # ------------------------------------------------------------ layout
+    @property
+    def inp_base(self) -> int:
+        return 0
+
+    @property
+    def res_base(self) -> int:
+        return self.inp_slots * self.s_inp
+
+    @property
+    def wgt_base(self) -> int:
+        return 0
+
+    @property
+    def ident_base(self) -> int:
+        return self.wgt_slots * self.s_wgt
+
+    @property
+    def acc_base(self) -> int:
+        return 0
+
+    @property
+    def bias_base(self) -> int:
+        return self.tiles.vthreads * self.s_acc
+
+    def text(self) -> str:
+        s = self.spec
+        return (f"{self.tiles.text()}: tile {self.tiles.batch}x{self.cot}x{self.th}x{self.tw} "
+                f"(batch blocks x out blocks x rows x cols), {self.in_blocks} in blocks x {self.in_rows}x"
+                f"{self.in_cols} window, {self.n_red} reduction steps; INP {self.inp_slots}x{self.s_inp}"
+                f"{f' + 2x{self.s_res}' if self.residual else ''} of {s.config.inp_depth}, WGT {self.wgt_slots}x"
+                f"{self.s_wgt}{' + 1' if self.residual else ''} of {s.config.wgt_depth}, ACC "
+                f"{self.tiles.vthreads}x{self.s_acc}{f' + {s.cob}' if self.bias else ''} of {s.config.acc_depth}")
+
+
+def make_plan(spec: ConvSpec, tiles: Tiles, *, bias: bool, residual: bool) -> ConvPlan:
+    """Resolve and check a Tiles; CompileError naming the op, its shapes and the constraint broken."""
+    cfg = spec.config
+
+    def fail(rule: str) -> CompileError:
+        return CompileError(f"{spec.op} {spec.shapes()}: {tiles.text()}: {rule}")
+
+    for name in ("h", "w", "co", "ci", "batch"):
+        v = getattr(tiles, name)
+        if not isinstance(v, int) or v < 1:
+            raise fail(f"tile {name}={v!r} must be a positive integer")
+    if tiles.vthreads not in (1, 2):
+        raise fail(f"vthreads must be 1 or 2, got {tiles.vthreads}")
+    if tiles.order not in ORDERS:
+        raise fail(f"order must be one of {ORDERS}, got {tiles.order!r}")
+    rows, cols = spec.rows, spec.cols
+    tq = []
+    for name, dim, size in (("h", rows, spec.oh), ("w", cols, spec.ow)):
+        t = getattr(tiles, name)
+        if t >= size:
+            tq.append(dim.q_total)
+        elif t % dim.out_step:
+            raise fail(f"tile {name}={t} must be a multiple of the transposed stride {dim.out_step} "
+                       f"(or cover the whole output, {size})")
+        else:
+            tq.append(t // dim.out_step)
+    tq_h, tq_w = tq
+    batch = min(tiles.batch, spec.nb)
+    cot = min(tiles.co, spec.cob)
+    if cot >= spec.cpg and spec.units > 1:
+        if cot % spec.cpg:
+            raise fail(f"tile co={cot} must divide or be a multiple of the {spec.cpg} output blocks of a group unit")
+        tu = cot // spec.cpg
+        cit = spec.span
+    else:
+        if spec.cpg % cot and spec.units > 1:
+            raise fail(f"tile co={cot} must divide the {spec.cpg} output blocks of a group unit")
+        tu = 0
+        cit = min(tiles.ci, spec.span)
+    in_rows = rows.window(0, tq_h)[1]
+    in_cols = cols.window(0, tq_w)[1]
+    in_blocks = tu * cit if tu else cit
+    th = min(tq_h * rows.out_step, spec.oh)
+    tw = min(tq_w * cols.out_step, spec.ow)
+    s_inp = batch * in_blocks * in_rows * in_cols
+    s_acc = batch * cot * th * tw
+    s_res = s_acc if residual else 0
+    s_wgt = cot * cit * len(spec.taps)
+    vt = tiles.vthreads
+    if 2 * (s_inp + s_res) <= cfg.inp_depth:
+        inp_slots = 2
+    elif s_inp + 2 * s_res <= cfg.inp_depth and vt == 1:
+        inp_slots = 1
+    else:
+        need = 2 * (s_inp + s_res)
+        raise fail(f"INP buffer: the input block ({in_blocks} channel blocks x {in_rows}x{in_cols} window"
+                   f"{f' x {batch} batch blocks' if batch > 1 else ''} = {s_inp} elements"
+                   f"{f', plus a {s_res}-element residual tile' if residual else ''}) needs {need} of "
+                   f"{cfg.inp_depth} elements double-buffered")
+    ident = 1 if residual else 0
+    if 2 * s_wgt + ident <= cfg.wgt_depth:
+        wgt_slots = 2
+    elif s_wgt + ident <= cfg.wgt_depth and vt == 1:
+        wgt_slots = 1
+    else:
+        raise fail(f"WGT buffer: the weight block ({cot} out x {cit} in blocks x {len(spec.taps)} taps = {s_wgt} "
+                   f"elements) needs {2 * s_wgt + ident} of {cfg.wgt_depth} elements double-buffered")
+    n_bias = spec.cob if bias else 0
+    if vt * s_acc + n_bias > cfg.acc_depth:
+        raise fail(f"ACC buffer: {vt} accumulator tile(s) of {s_acc} elements ({batch} batch x {cot} out blocks x "
+                   f"{th}x{tw}){f' plus {n_bias} bias elements' if bias else ''} exceed the {cfg.acc_depth}-element ACC")
+    if s_acc > MAX_LOOP_EXTENT * MAX_LOOP_EXTENT:
+        raise fail("tile too large for the instruction loop fields")
+    return ConvPlan(spec, Tiles(tiles.h, tiles.w, cot, cit, batch, vt, tiles.order), tq_h, tq_w, tu, cot, cit,
+                    in_rows, in_cols, s_inp, s_res, s_wgt, s_acc, inp_slots, wgt_slots, bias, residual)
