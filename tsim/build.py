@@ -68,6 +68,7 @@ class BuildOptions:
     x_fast: bool = True  # --x-assign fast --x-initial fast
     assertions: bool = False  # --assert (SystemVerilog assertions stop the run)
     jobs: int = 2  # parallel compile jobs
+    extra_args: tuple[str, ...] = ()  # more Verilator options, e.g. ("-Wno-fatal",) during bring-up
 
     def __post_init__(self) -> None:
         if self.trace not in TRACE_FORMATS:
@@ -122,7 +123,8 @@ def cache_key(spec: BuildSpec, options: BuildOptions) -> str:
         "config": spec.config.to_json(),
         "verilator": toolchain.verilator_version(),
         "cxx": toolchain.cxx_version(),
-        "options": [options.trace, options.threads, options.opt, options.x_fast, options.assertions],
+        "options": [options.trace, options.threads, options.opt, options.x_fast, options.assertions,
+                    list(options.extra_args)],
     }
     return _sha(json.dumps(recipe, sort_keys=True).encode())
 
@@ -231,7 +233,8 @@ def verilator_args(spec: BuildSpec, options: BuildOptions, gen: Path, obj: Path)
     cflags = [*COMMON_CFLAGS, f"-DTSIM_BUS_BYTES={spec.config.bus_bytes}", f"-I{gen}", f"-I{HARNESS_DIR}"]
     ldflags = ["-shared", "-Wl,-Bsymbolic", "-Wl,--no-undefined"]
     args = [
-        "--cc", "--exe", "-O3", "--prefix", "Vtop", "--top-module", spec.top, "--Mdir", str(obj),
+        # Warnings do not stop a simulation build (lint is the RTL tests' job); they are counted and logged.
+        "--cc", "--exe", "-O3", "-Wno-fatal", "--prefix", "Vtop", "--top-module", spec.top, "--Mdir", str(obj),
         "-o", LIB_NAME, f"-I{gen}", *(f"-I{Path(d).resolve()}" for d in spec.include_dirs),
         *(f"-G{name}={value}" for name, value in spec.parameters),
     ]
@@ -244,7 +247,7 @@ def verilator_args(spec: BuildSpec, options: BuildOptions, gen: Path, obj: Path)
     if options.trace:
         args += [f"--trace-{options.trace}", "--trace-structs"]
         cflags.append("-DTSIM_TRACE" if options.trace == "fst" else "-DTSIM_TRACE -DTSIM_TRACE_VCD")
-    args += ["-CFLAGS", " ".join(cflags), "-LDFLAGS", " ".join(ldflags)]
+    args += [*options.extra_args, "-CFLAGS", " ".join(cflags), "-LDFLAGS", " ".join(ldflags)]
     return args
 
 
@@ -281,7 +284,9 @@ def _stage(what: str, say: Progress, log: Path, verbose: int, env: dict[str, str
     if rc != 0:
         raise ToolchainError(
             f"TSIM build failed while {what} (exit status {rc}); full log: {log}\n" + "\n".join(tail))
-    say(f"  {what}: {time.perf_counter() - start:.1f} s")
+    warnings = sum(1 for line in _lines_of(log, cmd) if line.startswith("%Warning"))
+    note = f", {warnings} warning{'s' if warnings != 1 else ''} (see {log})" if warnings else ""
+    say(f"  {what}: {time.perf_counter() - start:.1f} s{note}")
 
 
 # ---------------------------------------------------------------- Verilator runtime reuse
@@ -332,6 +337,12 @@ def _keep_runtime(cached: Path, obj: Path, objects: list[str]) -> None:
         pass  # another build stored it first
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _lines_of(log: Path, cmd: list[str]) -> list[str]:
+    """The lines the last logged command printed."""
+    text = log.read_text(errors="replace")
+    return text[text.rfind(f"$ {' '.join(cmd)}\n"):].splitlines()[1:]
 
 
 def _prune(root: Path, keep: int) -> None:
