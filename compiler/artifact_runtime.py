@@ -110,7 +110,7 @@ class CompiledModule:
                 raise CompileError(f"model has inputs {self.input_names}; pass a dict")
             inputs = {self.input_names[0]: inputs}
         feeds = {}
-        chunks = None
+        chunks = total = None
         for name in self.input_names:
             if name not in inputs:
                 raise CompileError(f"missing input {name!r}")
@@ -118,25 +118,32 @@ class CompiledModule:
             want = self.input_shapes[name]
             if x.ndim == len(want) - 1:
                 x = x[None]
-            if x.shape[1:] != want[1:] or x.shape[0] % want[0]:
+            if x.shape[1:] != want[1:]:
                 raise CompileError(f"input {name!r} has shape {x.shape}; the module was compiled for {want} "
-                                   f"(any multiple of the batch {want[0]} works)")
+                                   f"(the leading dimension may be any size: it runs in chunks of {want[0]})")
+            total = x.shape[0] if total is None else total
+            if x.shape[0] != total:
+                raise CompileError(f"inputs have different leading dimensions ({total} and {x.shape[0]})")
+            pad = -x.shape[0] % want[0]
+            if pad:  # a partial last chunk is padded with zeros and trimmed from the outputs
+                x = np.concatenate([x, np.zeros((pad,) + x.shape[1:], x.dtype)])
             feeds[name] = np.ascontiguousarray(x, dtype=self.input_dtypes[name])
-            k = x.shape[0] // want[0]
-            chunks = k if chunks is None else min(chunks, k)
+            chunks = x.shape[0] // want[0]
         dev = None
         if any(s.target == "vta" for s in self.steps):
             dev = self.device(device)
-        self.last_profile = [LayerStat(s.name, s.op, s.target, s.macs * chunks,
-                                       predicted_cycles=s.vta_cycles_predicted) for s in self.steps]
+        self.last_profile = [LayerStat(s.name, s.op, s.target, s.macs * chunks, predicted_cycles=(
+            int(s.vta_cycles_predicted * chunks) if s.target == "vta" and s.vta_cycles_predicted else None))
+            for s in self.steps]
         results: list[dict[str, np.ndarray]] = []
         b = self.batch
         for c in range(chunks):
             env = {n: feeds[n][c * b:(c + 1) * b] for n in self.input_names}
             results.append(self._run_chunk(env, dev, keep_all))
-        if chunks == 1:
+        if chunks == 1 and not total % b:
             return results[0]
-        return {k: np.concatenate([r[k] for r in results]) for k in results[0]}
+        return {k: np.concatenate([r[k] for r in results])[:total] if results[0][k].ndim and
+                results[0][k].shape[0] == b else results[-1][k] for k in results[0]}
 
     def _run_chunk(self, env: dict[str, np.ndarray], dev: Any, keep_all: bool) -> dict[str, np.ndarray]:
         consts = self.consts
@@ -173,7 +180,8 @@ class CompiledModule:
         """Per-layer table of the last run: where it ran, MACs, cycles (TSIM) or predicted cycles, time."""
         prof = profile or self.last_profile
         if not prof:
-            prof = [LayerStat(s.name, s.op, s.target, s.macs, predicted_cycles=s.vta_cycles_predicted)
+            prof = [LayerStat(s.name, s.op, s.target, s.macs,
+                              predicted_cycles=s.vta_cycles_predicted if s.target == "vta" else None)
                     for s in self.steps]
         lines = [f"{'layer':<28} {'op':<15} {'where':<5} {'MACs':>12} {'cycles':>12} {'time ms':>9}"]
         for p in prof:
