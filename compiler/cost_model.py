@@ -113,8 +113,11 @@ class Candidates:
 
 
 def search(spec: ConvSpec, *, alu_steps: int, bias: bool, residual: bool, params: CostParams = DEFAULT,
-           top: int = 8) -> Candidates:
-    """Evaluate every candidate Tiles that fits the buffers; return the `top` best by predicted cycles."""
+           top: int = 8, tolerance: float = 0.03) -> Candidates:
+    """Evaluate every candidate Tiles that fits the buffers; return the `top` best.
+
+    Best: predicted cycles within `tolerance` of the minimum, fewest instructions first.
+    """
     cfg = spec.config
     rows, cols = spec.rows, spec.cols
     # per-dimension candidates
@@ -221,7 +224,11 @@ def search(spec: ConvSpec, *, alu_steps: int, bias: bool, residual: bool, params
     total = np.where(vt == 2, np.maximum.reduce([compute, load, store, busc]),
                      np.maximum.reduce([compute + store, load, busc]))
     total = np.where(single, np.maximum.reduce([compute + load, store, busc]), total) + fill
-    order_idx = np.lexsort((load_insns + compute_insns + store_dmas, total))[:top]
+    insns = load_insns + compute_insns + store_dmas
+    # Cycle estimates are only so exact: among candidates within `tolerance` of the best, fewer
+    # (larger) instructions win; they also make the simulators faster.
+    near = total <= total.min() * (1 + tolerance)
+    order_idx = np.lexsort((total, insns, ~near))[:top]
     tiles = []
     for i in order_idx:
         h = int(min(tqh[i] * rows.out_step, spec.oh)) if tqh[i] < rows.q_total else spec.oh

@@ -70,7 +70,8 @@ def assign_sram_slots(stream: Stream) -> Stream:
     Establishes: every load, store and nest operand has an absolute SRAM base. Slots are
     chosen by furthest next access (Belady), so a block that is still resident when it
     is needed again (the weights of a layer that fits, an input window shared by two
-    output-channel tiles) is loaded once. Evicting a block that is read again before it
+    output-channel tiles) is loaded once; ties go to the least recently used slot, so
+    a load never targets the slot the GEMM just issued is reading (double buffering). Evicting a block that is read again before it
     is reloaded would be a schedule bug and raises.
     """
     ops = stream.ops
@@ -129,15 +130,19 @@ def assign_sram_slots(stream: Stream) -> Stream:
 
 
 def _victim(slots: list, buffer: str, i: int, accesses: dict, reads_at: dict, name: str) -> int:
-    best, best_at = 0, -1
+    """Furthest next access; on a tie the least recently used slot, whose readers are most likely done."""
+    best, best_rank = 0, None
     for s, key in enumerate(slots):
         if key is None:
             return s
         seq = accesses.get((buffer, key), [])
         j = bisect.bisect_right(seq, i)
         nxt = seq[j] if j < len(seq) else 1 << 60
-        if nxt > best_at:
-            best, best_at = s, nxt
+        last = seq[j - 1] if j > 0 else -1
+        rank = (nxt, -last)
+        if best_rank is None or rank > best_rank:
+            best, best_rank = s, rank
+    best_at = best_rank[0]
     key = slots[best]
     if best_at < (1 << 60) and best_at in reads_at.get((buffer, key), set()):
         raise CompileError(f"{name}: internal schedule error: buffer {buffer} needs more than {len(slots)} slots "
