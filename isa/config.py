@@ -322,7 +322,8 @@ def presets() -> list[str]:
 
 def _read_source(name_or_path: str | Path) -> tuple[str, str]:
     path = Path(name_or_path)
-    if path.suffix == ".json" or path.exists():
+    looks_like_path = path.suffix == ".json" or len(path.parts) > 1 or path.is_file()
+    if looks_like_path:
         if not path.is_file():
             raise ConfigError(f"config file {str(path)!r} does not exist")
         return path.read_text(), str(path)

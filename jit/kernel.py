@@ -94,7 +94,8 @@ class UopKernel:
 class KernelBuilder:
     """Records loops, then micro-ops, of one kernel (mirrors upstream's VTAUopLoopBegin/VTAUopPush)."""
 
-    def __init__(self, mode: str, *, reset: bool = False, alu_opcode: AluOp = AluOp.MIN, imm: int | None = None) -> None:
+    def __init__(self, mode: str, *, reset: bool = False, alu_opcode: AluOp = AluOp.MIN, imm: int | None = None,
+                 hazard_check: bool = True) -> None:
         if mode not in ("gemm", "alu"):
             raise JitError(f"kernel mode must be 'gemm' or 'alu', got {mode!r}")
         if imm is not None and not IMM_RANGE[0] <= imm <= IMM_RANGE[1]:
@@ -103,6 +104,7 @@ class KernelBuilder:
         self.reset = bool(reset)
         self.alu_opcode = AluOp(alu_opcode)
         self.imm = imm
+        self.hazard_check = hazard_check  # off only for fuzzing the hardware's own hazard handling
         self._loops: list[Loop] = []
         self._cols: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
@@ -148,7 +150,7 @@ class KernelBuilder:
         dst = np.concatenate([c[0] for c in self._cols])
         src = np.concatenate([c[1] for c in self._cols])
         wgt = np.concatenate([c[2] for c in self._cols])
-        for lag in (1, 2):
+        for lag in (1, 2) if self.hazard_check else ():
             clash = np.flatnonzero(dst[lag:] == dst[:-lag]) if len(dst) > lag else np.zeros(0, np.int64)
             if clash.size:
                 i = int(clash[0]) + lag

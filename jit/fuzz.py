@@ -1,0 +1,315 @@
+"""Random valid programs for differential testing (fsim vs reference, fsim vs TSIM).
+
+A program works in a window at the start of each SRAM (small, so indices
+alias often), fills its windows first so it never reads uninitialised SRAM,
+then issues random LOADs with padding and strides, GEMM/ALU nests with random
+micro-ops and factors (ALU sources may alias destinations), and STOREs. Tokens
+are inserted only where two stages really touch the same SRAM elements, so
+stages overlap wherever the program allows. Everything is relative to the
+program's own buffers; `materialize` places it on any Device.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from vta.isa.asm import disasm
+from vta.isa.config import Config
+from vta.isa.encode import encode_program, encode_uops
+from vta.isa.insn import Insn, MemInsn
+from vta.isa.opcodes import AluOp, MemType, Opcode, Stage
+from vta.isa.stats import RunStats
+
+from .device import Device
+from .insn_queue import InsnQueue
+from .kernel import KernelBuilder
+
+WINDOW = 48  # SRAM elements each program uses (per buffer), capped by the depth
+
+
+@dataclass
+class FuzzProgram:
+    """A program plus its initial DRAM buffers; DRAM fields are patched per device."""
+
+    config: Config
+    seed: int
+    buffers: list[np.ndarray]  # initial contents (uint8) of each buffer
+    insns: list[Insn]
+    relocs: dict[int, tuple[int, int]] = field(default_factory=dict)  # insn index -> (buffer, elem offset)
+    output: int = 0  # the buffer STOREs write
+
+    def materialize(self, device: Device) -> tuple[list[int], int]:
+        """Allocate and fill the buffers and the instruction stream; returns (buffer addresses, insn address)."""
+        addrs = []
+        for data in self.buffers:
+            addr = device.alloc(max(len(data), 1))
+            device.write(addr, data)
+            addrs.append(addr)
+        insns = list(self.insns)
+        for index, (buf, offset) in self.relocs.items():
+            eb = self.config.elem_bytes(insns[index].memory_type)  # type: ignore[attr-defined]
+            insns[index] = insns[index].replace(dram_base=addrs[buf] // eb + offset)
+        blob = encode_program(insns, self.config)
+        insn_addr = device.alloc(len(blob))
+        device.write(insn_addr, blob)
+        return addrs, insn_addr
+
+    def run(self, device: Device, timeout_s: float = 60.0) -> tuple[RunStats, list[np.ndarray]]:
+        """Run on a device; returns the stats and every buffer's contents afterwards (then frees them)."""
+        addrs, insn_addr = self.materialize(device)
+        try:
+            stats = device.run(insn_addr, len(self.insns), timeout_s=timeout_s)
+            return stats, [device.read(a, len(d)) for a, d in zip(addrs, self.buffers)]
+        finally:
+            for a in addrs + [insn_addr]:
+                device.free(a)
+
+    def text(self) -> str:
+        return "\n".join(f"{i:4d}: {disasm(x)}" for i, x in enumerate(self.insns))
+
+
+class _Regions:
+    """Which SRAM elements a stage touched since the last token between two stages."""
+
+    def __init__(self) -> None:
+        self.sets: dict[int, set[int]] = {}
+
+    def add(self, mem: int, idx: np.ndarray) -> None:
+        self.sets.setdefault(mem, set()).update(int(i) for i in np.unique(idx))
+
+    def hits(self, mem: int, idx: np.ndarray) -> bool:
+        s = self.sets.get(mem)
+        return bool(s) and not s.isdisjoint(int(i) for i in np.unique(idx))
+
+    def clear(self) -> None:
+        self.sets.clear()
+
+
+class Generator:
+    """Builds one random program; `ops` body operations after the window fill."""
+
+    def __init__(self, config: Config, seed: int, ops: int = 24, hazards: bool = True) -> None:
+        self.c = config
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        self.ops = ops
+        self.hazards = hazards
+        c = config
+        self.win = {MemType.INP: min(WINDOW, c.inp_depth), MemType.WGT: min(WINDOW, c.wgt_depth),
+                    MemType.ACC: min(WINDOW, c.acc_depth), MemType.UOP: min(4 * WINDOW, c.uop_depth)}
+        self.q = InsnQueue()
+        self.relocs: dict[int, tuple[int, int]] = {}
+        self.buffers: list[np.ndarray] = []
+        # touched-since-last-token sets, per direction of the hazard they guard
+        self.load_wrote, self.compute_read = _Regions(), _Regions()
+        self.compute_wrote_out, self.store_read_out = _Regions(), _Regions()
+
+    # ------------------------------------------------------------ buffers
+    def _buffer(self, data: np.ndarray) -> int:
+        self.buffers.append(np.ascontiguousarray(data).reshape(-1).view(np.uint8).copy())
+        return len(self.buffers) - 1
+
+    def build(self) -> FuzzProgram:
+        c, rng = self.c, self.rng
+        rows = 4 * WINDOW
+        self.src = {
+            MemType.INP: self._buffer(rng.integers(-128, 128, rows * c.inp_elem_bytes, dtype=np.int8)),
+            MemType.WGT: self._buffer(rng.integers(-128, 128, rows * c.wgt_elem_bytes, dtype=np.int8)),
+            MemType.ACC: self._buffer(self._acc_values(rows * c.acc_elem_bytes // 4)),
+        }
+        self.out_buf = self._buffer(np.zeros(rows * c.out_elem_bytes, dtype=np.uint8))
+        self.uop_words: list[np.ndarray] = []
+        self.uop_buf = self._buffer(np.zeros(0, dtype=np.uint8))  # filled at the end
+        self._fill_windows()
+        choices = ["load", "gemm", "alu", "alu", "store"]
+        for _ in range(self.ops):
+            getattr(self, f"_op_{choices[int(rng.integers(len(choices)))]}")()
+        self._op_store()
+        self.q.finish()
+        self.buffers[self.uop_buf] = (np.concatenate(self.uop_words) if self.uop_words
+                                      else np.zeros(1, np.uint32)).view(np.uint8)
+        return FuzzProgram(c, self.seed, self.buffers, self.q.insns, self.relocs, self.out_buf)
+
+    def _acc_values(self, n: int) -> np.ndarray:
+        rng = self.rng
+        kind = rng.integers(3)
+        if kind == 0:
+            return rng.integers(-128, 128, n).astype(np.int32)
+        if kind == 1:
+            return rng.integers(-(1 << 15), 1 << 15, n).astype(np.int32)
+        return rng.integers(-(1 << 31), 1 << 31, n, dtype=np.int64).astype(np.int32)
+
+    # ------------------------------------------------------------ tokens
+    def _emit(self, insn: Insn, reloc: tuple[int, int] | None = None) -> None:
+        index = self.q.append(insn)
+        if reloc is not None:
+            self.relocs[index] = reloc
+
+    def _before_compute(self, reads: list[tuple[int, np.ndarray]], writes_out: np.ndarray | None) -> None:
+        """Order a compute instruction after loads it reads and stores that read what it overwrites."""
+        if any(self.load_wrote.hits(m, i) for m, i in reads):
+            self.q.dep_push(Stage.LOAD, Stage.COMPUTE)
+            self.q.dep_pop(Stage.LOAD, Stage.COMPUTE)
+            self.load_wrote.clear()
+        if writes_out is not None and self.store_read_out.hits(MemType.OUT, writes_out):
+            self.q.dep_push(Stage.STORE, Stage.COMPUTE)
+            self.q.dep_pop(Stage.STORE, Stage.COMPUTE)
+            self.store_read_out.clear()
+        for m, i in reads:
+            self.compute_read.add(m, i)
+        if writes_out is not None:
+            self.compute_wrote_out.add(MemType.OUT, writes_out)
+
+    # ------------------------------------------------------------ operations
+    def _fill_windows(self) -> None:
+        for mt in (MemType.INP, MemType.WGT, MemType.ACC):
+            n = self.win[mt]
+            self._load(mt, sram=0, x=n, y=1, stride=n, pads=(0, 0, 0, 0), offset=0)
+        n = self.win[MemType.ACC]
+        self._nest(KernelBuilder.alu(AluOp.SHR, imm=0).loop(n, dst=1).uop(0).build())  # OUT := low bits of ACC
+
+    def _load(self, mt: MemType, sram: int, x: int, y: int, stride: int, pads: tuple[int, int, int, int],
+              offset: int) -> None:
+        y0, y1, x0, x1 = pads
+        width, height = x0 + x + x1, y0 + y + y1
+        idx = np.arange(sram, sram + width * height)
+        insn = MemInsn(opcode=Opcode.LOAD, memory_type=mt, sram_base=sram, dram_base=0, y_size=y, x_size=x,
+                       x_stride=stride, y_pad_0=y0, y_pad_1=y1, x_pad_0=x0, x_pad_1=x1)
+        # ACC loads run on the compute stage, in order with GEMM/ALU: no token needed
+        if mt != MemType.ACC and self.compute_read.hits(mt, idx):  # WAR: compute must be done reading what this load overwrites
+            self.q.dep_push(Stage.COMPUTE, Stage.LOAD)
+            self.q.dep_pop(Stage.COMPUTE, Stage.LOAD)
+            self.compute_read.clear()
+        self._emit(insn, (self.src[mt], offset))
+        if mt != MemType.ACC:
+            self.load_wrote.add(mt, idx)
+
+    def _op_load(self) -> None:
+        rng = self.rng
+        mt = [MemType.INP, MemType.WGT, MemType.ACC][int(rng.integers(3))]
+        win = self.win[mt]
+        while True:
+            pads = tuple(int(p) if rng.random() < 0.4 else 0 for p in rng.integers(0, 4, 4))
+            x, y = int(rng.integers(1, 6)), int(rng.integers(1, 4))
+            area = (pads[2] + x + pads[3]) * (pads[0] + y + pads[1])
+            if area <= win:
+                break
+        sram = int(rng.integers(0, win - area + 1))
+        stride = x + int(rng.integers(0, 4)) if rng.random() < 0.8 else max(1, x - 1)
+        offset = int(rng.integers(0, 4 * WINDOW - ((y - 1) * stride + x) + 1))
+        self._load(mt, sram, x, y, stride, pads, offset)  # type: ignore[arg-type]
+
+    def _nest_shape(self, depth_limit: int) -> tuple[int, int, int, int, int]:
+        rng = self.rng
+        io, ii = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+        fo = int(rng.integers(0, 4)) if io > 1 else 0
+        fi = int(rng.integers(0, 4)) if ii > 1 else 0
+        reach = (io - 1) * fo + (ii - 1) * fi
+        if reach >= depth_limit:
+            return io, ii, 0, 0, 0
+        return io, ii, fo, fi, reach
+
+    def _op_gemm(self) -> None:
+        rng = self.rng
+        wa, wi, ww = self.win[MemType.ACC], self.win[MemType.INP], self.win[MemType.WGT]
+        reset = rng.random() < 0.25
+        n = int(rng.integers(1, 7))
+        kb = KernelBuilder("gemm", reset=reset, hazard_check=not self.hazards)
+        loops = []
+        for _ in range(int(rng.integers(0, 3))):
+            loops.append(tuple(int(v) for v in rng.integers(0, 3, 3)) + (int(rng.integers(1, 4)),))
+        reach = [sum((e - 1) * f[k] for *f, e in loops) for k in range(3)]
+        if any(r >= w for r, w in zip(reach, (wa, wi, ww))):
+            loops, reach = [], [0, 0, 0]
+        for d, s, w, e in loops:
+            kb.loop(e, dst=d, src=s, wgt=w)
+        dst = self._uop_dsts(n, wa - reach[0])
+        src = rng.integers(0, wi - reach[1], n)
+        wgt = rng.integers(0, ww - reach[2], n)
+        self._nest(kb.uops(dst, src, wgt).build())
+
+    def _uop_dsts(self, n: int, limit: int) -> np.ndarray:
+        """Random dsts; with hazards off they also obey the JIT's two-previous-dst rule."""
+        rng = self.rng
+        out: list[int] = []
+        for _ in range(n):
+            options = [v for v in range(limit) if self.hazards or v not in out[-2:]]
+            out.append(int(rng.choice(options)))
+        return np.array(out)
+
+    def _op_alu(self) -> None:
+        rng = self.rng
+        wa = self.win[MemType.ACC]
+        op = AluOp(int(rng.integers(0, 5)))
+        use_imm = rng.random() < 0.5
+        if op == AluOp.SHR:
+            imm = int(rng.integers(-40, 41))
+        else:
+            imm = int(rng.integers(-(1 << 15), 1 << 15)) if rng.random() < 0.5 else int(rng.integers(-9, 10))
+        kb = KernelBuilder("alu", alu_opcode=op, imm=imm if use_imm else None, hazard_check=not self.hazards)
+        loops = []
+        for _ in range(int(rng.integers(0, 3))):
+            loops.append((int(rng.integers(0, 3)), int(rng.integers(0, 3)), int(rng.integers(1, 4))))
+        reach = [sum((e - 1) * d for d, _, e in loops), sum((e - 1) * s for _, s, e in loops)]
+        if max(reach) >= wa:
+            loops, reach = [], [0, 0]
+        for d, s, e in loops:
+            kb.loop(e, dst=d, src=s)
+        n = int(rng.integers(1, 7))
+        dst = self._uop_dsts(n, wa - reach[0])
+        src = rng.integers(0, wa - reach[1], n)
+        self._nest(kb.uops(dst, src).build())
+
+    def _nest(self, kernel) -> None:
+        """Load the kernel's micro-ops (compute stage) and issue its instruction."""
+        c = self.c
+        n = len(kernel)
+        base = int(self.rng.integers(0, self.win[MemType.UOP] - n + 1))
+        offset = sum(len(w) for w in self.uop_words)
+        self.uop_words.append(encode_uops(kernel.dst, kernel.src, kernel.wgt, c))
+        self._emit(MemInsn(opcode=Opcode.LOAD, memory_type=MemType.UOP, sram_base=base, dram_base=0,
+                           y_size=1, x_size=n, x_stride=n), (self.uop_buf, offset))
+        insn = kernel.instruction(base)
+        pts = _points(insn, kernel)
+        reads = [(MemType.ACC, pts[0])]
+        if kernel.mode == "gemm" and not kernel.reset:
+            reads += [(MemType.INP, pts[1]), (MemType.WGT, pts[2])]
+        writes_out = None if (kernel.mode == "gemm" and kernel.reset) else pts[0]
+        self._before_compute(reads, writes_out)
+        self._emit(insn)
+
+    def _op_store(self) -> None:
+        rng = self.rng
+        wa = self.win[MemType.ACC]
+        x, y = int(rng.integers(1, 6)), int(rng.integers(1, 4))
+        if x * y > wa:
+            x, y = 1, 1
+        sram = int(rng.integers(0, wa - x * y + 1))
+        stride = x + int(rng.integers(0, 4))
+        offset = int(rng.integers(0, 4 * WINDOW - ((y - 1) * stride + x) + 1))
+        idx = np.arange(sram, sram + x * y)
+        if self.compute_wrote_out.hits(MemType.OUT, idx):
+            self.q.dep_push(Stage.COMPUTE, Stage.STORE)
+            self.q.dep_pop(Stage.COMPUTE, Stage.STORE)
+            self.compute_wrote_out.clear()
+        self._emit(MemInsn(opcode=Opcode.STORE, memory_type=MemType.OUT, sram_base=sram, dram_base=0,
+                           y_size=y, x_size=x, x_stride=stride), (self.out_buf, offset))
+        self.store_read_out.add(MemType.OUT, idx)
+
+
+def _points(insn, kernel) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    y = np.arange(insn.iter_out)[:, None, None]
+    x = np.arange(insn.iter_in)[None, :, None]
+    wfo = getattr(insn, "wgt_factor_out", 0)
+    wfi = getattr(insn, "wgt_factor_in", 0)
+    d = (kernel.dst[None, None, :] + y * insn.dst_factor_out + x * insn.dst_factor_in).ravel()
+    s = (kernel.src[None, None, :] + y * insn.src_factor_out + x * insn.src_factor_in).ravel()
+    w = (kernel.wgt[None, None, :] + y * wfo + x * wfi).ravel()
+    return d, s, w
+
+
+def random_program(config: Config, seed: int, ops: int = 24, hazards: bool = True) -> FuzzProgram:
+    """A random valid program (deterministic in `seed`)."""
+    return Generator(config, seed, ops, hazards).build()
