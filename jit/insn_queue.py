@@ -4,7 +4,8 @@ Stages are load (1), compute (2), store (3). `dep_push(a, b)` makes the last
 instruction of stage a push a token toward b (or appends a NOP that does);
 `dep_pop(a, b)` makes the next instruction of stage b wait for one. The
 serial mode rewrites every adjacent pair of stages to run one after another,
-the debug aid for suspected missing dependencies.
+the debug aid for suspected missing dependencies (stronger than upstream's, which
+only linked adjacent pairs and so could let a STORE overtake a GEMM across a LOAD).
 """
 
 from __future__ import annotations
@@ -78,18 +79,29 @@ class InsnQueue:
         self.insns.append(FinishInsn())
 
     def serialize(self) -> None:
-        """Rewrite flags so that each instruction waits for the one before it (force-serial mode)."""
-        cleared = [i.replace(pop_prev_dep=False, pop_next_dep=False, push_prev_dep=False, push_next_dep=False)
-                   for i in self.insns]
-        for k in range(len(cleared) - 1):
-            a, b = cleared[k], cleared[k + 1]
-            sa, sb = a.stage, b.stage
-            if (sa, sb) in _PAIRS:
-                push = "push_next_dep" if sa < sb else "push_prev_dep"
-                pop = "pop_prev_dep" if sa < sb else "pop_next_dep"
-                cleared[k] = a.replace(**{push: True})
-                cleared[k + 1] = cleared[k + 1].replace(**{pop: True})
-        self.insns = cleared
+        """Rewrite flags so every instruction waits for all earlier ones of the stages it can talk to.
+
+        For each instruction X of stage B and each neighbour stage A (load/store for
+        compute, compute for load and store): if an A instruction ran since B's previous
+        instruction, the latest such one pushes a token to B and X pops it. Load and
+        store share no buffers, so ordering them through compute is enough.
+        """
+        insns = [i.replace(pop_prev_dep=False, pop_next_dep=False, push_prev_dep=False, push_next_dep=False)
+                 for i in self.insns]
+        last_of: dict[Stage, int] = {}
+        for k, insn in enumerate(insns):
+            b = insn.stage
+            for a in (Stage.LOAD, Stage.COMPUTE, Stage.STORE):
+                if (a, b) not in _PAIRS or a not in last_of:
+                    continue
+                y = last_of[a]
+                if y > last_of.get(b, -1):
+                    push = "push_next_dep" if a < b else "push_prev_dep"
+                    pop = "pop_prev_dep" if a < b else "pop_next_dep"
+                    insns[y] = insns[y].replace(**{push: True})
+                    insns[k] = insns[k].replace(**{pop: True})
+            last_of[b] = k
+        self.insns = insns
         self._pending_prev = {s: False for s in Stage}
         self._pending_next = {s: False for s in Stage}
 
