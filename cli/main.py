@@ -29,6 +29,12 @@ def main(argv: list[str] | None = None) -> int:
     except VtaError as exc:
         print(f"vta {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
+    except KeyboardInterrupt:
+        print(f"vta {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

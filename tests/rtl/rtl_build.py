@@ -33,7 +33,7 @@ def config_from_env() -> Config:
     return Config.from_dict(json.loads(text)) if text else Config()
 
 
-def _build_key(top: str, pkg_text: str, extra: tuple[str, ...]) -> str:
+def _build_key(top: str, pkg_text: str, extra: tuple[str, ...], parameters: dict[str, int]) -> str:
     h = hashlib.sha256()
     for path in sources.paths():
         if path.name != sources.PACKAGE:
@@ -43,14 +43,16 @@ def _build_key(top: str, pkg_text: str, extra: tuple[str, ...]) -> str:
     h.update(top.encode())
     h.update(verilator_version().encode())
     h.update(" ".join(BUILD_ARGS + extra).encode())
+    h.update(repr(sorted(parameters.items())).encode())
     return h.hexdigest()[:16]
 
 
-def build(top: str, config: Config, extra_args: tuple[str, ...] = ()) -> Path:
+def build(top: str, config: Config, extra_args: tuple[str, ...] = (), parameters: dict[str, int] | None = None) -> Path:
     """Build (or reuse) the Verilator model of `top` for `config`; returns the build folder."""
     activate_verilator()
+    parameters = dict(parameters or {})
     pkg_text = pkg_gen.generate(config, config.bitstream)
-    build_dir = cache_dir() / "cocotb" / f"{top}-{_build_key(top, pkg_text, extra_args)}"
+    build_dir = cache_dir() / "cocotb" / f"{top}-{_build_key(top, pkg_text, extra_args, parameters)}"
     build_dir.mkdir(parents=True, exist_ok=True)
     stamp = build_dir / "built.stamp"
     with open(build_dir / ".lock", "w") as lock:
@@ -64,6 +66,7 @@ def build(top: str, config: Config, extra_args: tuple[str, ...] = ()) -> Path:
                 hdl_toplevel=top,
                 build_dir=build_dir,
                 build_args=[*BUILD_ARGS, *extra_args],
+                parameters=parameters,
                 always=True,
             )
             stamp.write_text("ok\n")
@@ -71,10 +74,10 @@ def build(top: str, config: Config, extra_args: tuple[str, ...] = ()) -> Path:
 
 
 def run_bench(top: str, tb_module: str, config: Config | None = None, testcase: str | None = None,
-              extra_env: dict[str, str] | None = None) -> None:
+              extra_env: dict[str, str] | None = None, parameters: dict[str, int] | None = None) -> None:
     """Build `top` if needed and run the cocotb tests in tests/rtl/<tb_module>.py (fails the pytest test)."""
     config = config or Config()
-    build_dir = build(top, config)
+    build_dir = build(top, config, parameters=parameters)
     if str(TB_DIR) not in sys.path:
         sys.path.insert(0, str(TB_DIR))
     env = {"VTA_TB_CONFIG": config.to_json(), **(extra_env or {})}

@@ -59,3 +59,108 @@ def mem_type_field(config: Config) -> tuple[int, int]:
 
 
 REG = {r.name: r.offset for r in regmap.REGISTERS}
+
+
+class SramModel:
+    """A scratchpad as the bench sees it: lane k of a port is element idx + k, one cycle of read latency.
+
+    `mem` holds one Python int per element. Signal names are `<prefix>_rd_en_o` etc. on the DUT
+    (`rd`/`wr` may be None for a port the DUT does not have). Read-first, like vta_sram.
+    """
+
+    def __init__(self, dut, elem_bits: int, depth: int, *, rd: str | None = None, wr: str | None = None,
+                 lanes: int = 1, slices: int = 1) -> None:
+        self.dut = dut
+        self.elem_bits = elem_bits
+        self.depth = depth
+        self.lanes = lanes
+        self.slices = slices
+        self.mem = [0] * depth
+        self.rd = rd
+        self.wr = wr
+        self.writes = 0
+
+    def sig(self, name: str):
+        return getattr(self.dut, name)
+
+    async def run(self, clk) -> None:
+        mask = (1 << self.elem_bits) - 1
+        slice_bits = self.elem_bits // self.slices
+        while True:
+            await RisingEdge(clk)
+            if self.rd is not None and int(self.sig(f"{self.rd}_rd_en_o").value):
+                idx = int(self.sig(f"{self.rd}_rd_idx_o").value)
+                word = 0
+                for k in range(self.lanes):
+                    word |= self.mem[(idx + k) % self.depth] << (k * self.elem_bits)
+                self.sig(f"{self.rd}_rd_data_i").value = word
+            if self.wr is not None and int(self.sig(f"{self.wr}_wr_en_o").value):
+                idx = int(self.sig(f"{self.wr}_wr_idx_o").value)
+                data = int(self.sig(f"{self.wr}_wr_data_o").value)
+                lane_en = self._int_or(f"{self.wr}_wr_lane_en_o", 1)
+                slice_en = self._int_or(f"{self.wr}_wr_slice_en_o", 1)
+                for k in range(self.lanes):
+                    if lane_en >> k & 1:
+                        e = (idx + k) % self.depth
+                        val = (data >> (k * self.elem_bits)) & mask
+                        old = self.mem[e]
+                        for s in range(self.slices):
+                            if slice_en >> s & 1:
+                                m = ((1 << slice_bits) - 1) << (s * slice_bits)
+                                old = (old & ~m) | (val & m)
+                        self.mem[e] = old
+                        self.writes += 1
+
+    def _int_or(self, name: str, default: int) -> int:
+        return int(self.sig(name).value) if hasattr(self.dut, name) else default
+
+    def array(self, lane_bits: int, count: int, signed: bool = True) -> np.ndarray:
+        """Every element unpacked into `count` lanes of `lane_bits` (shape depth x count)."""
+        return np.stack([unpack_bits(v, lane_bits, count, signed) for v in self.mem])
+
+    def load(self, elems: np.ndarray, lane_bits: int, base: int = 0) -> None:
+        """Set elements base.. from an array of shape (n, lanes) of integers."""
+        for i, row in enumerate(np.asarray(elems).reshape(len(elems), -1)):
+            self.mem[base + i] = pack_bits(np.asarray(row).astype(np.int64) & ((1 << lane_bits) - 1), lane_bits)
+
+
+class ReadClientModel:
+    """The memory engine as a read client sees it: transfers (bus-aligned address, beats) in, beats back
+    in order from `dram`, with random stalls on both handshakes. Ports `<prefix>_req_*` / `<prefix>_*`."""
+
+    def __init__(self, dut, dram: np.ndarray, bus_bytes: int, rng, prefix: str = "rd", stall: float = 0.2) -> None:
+        self.dut = dut
+        self.dram = dram
+        self.bus_bytes = bus_bytes
+        self.rng = rng
+        self.p = prefix
+        self.stall = stall
+        self.transfers: list[tuple[int, int]] = []
+
+    async def run(self, clk) -> None:
+        from collections import deque
+
+        d = self.dut
+        p = self.p
+        beats: deque[int] = deque()
+        req_ready = valid = False
+        getattr(d, f"{p}_req_ready_i").value = 0
+        getattr(d, f"{p}_valid_i").value = 0
+        while True:
+            await RisingEdge(clk)
+            if req_ready and int(getattr(d, f"{p}_req_valid_o").value):
+                addr = int(getattr(d, f"{p}_req_addr_o").value)
+                n = int(getattr(d, f"{p}_req_beats_o").value)
+                assert addr % self.bus_bytes == 0, f"unaligned transfer address {addr:#x}"
+                assert n > 0, "empty transfer"
+                self.transfers.append((addr, n))
+                beats.extend(addr + i * self.bus_bytes for i in range(n))
+            if valid and int(getattr(d, f"{p}_ready_o").value):
+                beats.popleft()
+            req_ready = self.rng.random() >= self.stall
+            getattr(d, f"{p}_req_ready_i").value = int(req_ready)
+            valid = bool(beats) and self.rng.random() >= self.stall
+            getattr(d, f"{p}_valid_i").value = int(valid)
+            if valid:
+                a = beats[0]
+                getattr(d, f"{p}_data_i").value = int.from_bytes(self.dram[a:a + self.bus_bytes].tobytes(), "little")
