@@ -7,7 +7,7 @@ import pytest
 
 from vta.hw import regmap
 from vta.isa.errors import DeviceError
-from vta.tsim.binding import RUN_CYCLE_LIMIT, RUN_FINISHED, DramTiming, Harness
+from vta.tsim.binding import RUN_CYCLE_LIMIT, RUN_FINISHED, RUN_STOPPED, DramTiming, Harness
 
 MEM_BYTES = 1 << 22
 SRC, DST = 0x10000, 0x80000
@@ -179,3 +179,18 @@ def test_closed_harness_raises(fixture_lib):
     h.close()
     with pytest.raises(DeviceError, match="closed"):
         h.read_reg(0)
+
+
+def test_rtl_error_stops_the_run_without_ending_the_process(fixture_lib):
+    h, mem = make(fixture_lib)
+    h.write_reg(OFF["out_base"], 2)  # the fixture executes $error at the next launch
+    h.write_reg(OFF["uop_base"], DST)
+    h.launch(SRC, 4)
+    rc, _ = h.run(10_000, 10.0)
+    assert rc == RUN_STOPPED
+    assert "fixture_dma_top.sv" in h.last_error() and "stopped" in h.last_error()
+    h.reset()
+    data = fill(mem, SRC, 64, seed=9)
+    rc, _, regs = copy(h, SRC, DST, 4)
+    assert rc == RUN_FINISHED and regs["status"] == 0
+    assert np.array_equal(mem[DST:DST + 64], data)

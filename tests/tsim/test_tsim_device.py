@@ -113,6 +113,16 @@ def test_axi_protocol_violation_fails_the_run(dev):
         dev.run(src + 0xFC0, 16)
 
 
+def test_rtl_error_raises_and_the_device_recovers(dev):
+    src, _, _ = start_copy(dev, 64, seed=12)
+    dev.write_reg("out_base", 2)  # the fixture executes $error at the next launch
+    with pytest.raises(SimulationError, match=r"RTL stopped.*fixture_dma_top\.sv"):
+        dev.run(src, 4)
+    src, dst, data = start_copy(dev, 64, seed=13)  # the reset cleared out_base
+    dev.run(src, 4)
+    assert np.array_equal(dev.read(dst, 64), data)
+
+
 def test_wide_bus_device(wide_fixture_lib, fixture_spec, wide_config):
     with open_device("tsim", wide_config, spec=fixture_spec(wide_config), verbose=0, check=False,
                      dram_bytes=SMALL_DRAM) as d:
