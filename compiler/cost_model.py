@@ -176,6 +176,8 @@ def search(spec: ConvSpec, *, alu_steps: int, bias: bool, residual: bool, params
     n_red = np.where(tu > 0, 1, -(-spec.span // cit))
     n_sp = n_n * n_h * n_w
     n_tiles = n_sp * n_c
+    # with one spatial tile or one channel tile both loop orders are the same program
+    same = (order == 1) & ((n_sp == 1) | (n_c == 1))
     inp_slots = np.where(inp2, 2, 1)
     wgt_slots = np.where(wgt2, 2, 1)
     # ---- DRAM bytes
@@ -227,8 +229,10 @@ def search(spec: ConvSpec, *, alu_steps: int, bias: bool, residual: bool, params
     insns = load_insns + compute_insns + store_dmas
     # Cycle estimates are only so exact: among candidates within `tolerance` of the best, fewer
     # (larger) instructions win; they also make the simulators faster.
+    total = np.where(same, np.inf, total)
     near = total <= total.min() * (1 + tolerance)
-    order_idx = np.lexsort((total, insns, ~near))[:top]
+    order_idx = np.lexsort((total, insns, ~near))
+    order_idx = order_idx[np.isfinite(total[order_idx])][:top]
     tiles = []
     for i in order_idx:
         h = int(min(tqh[i] * rows.out_step, spec.oh)) if tqh[i] < rows.q_total else spec.oh

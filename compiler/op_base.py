@@ -137,6 +137,11 @@ class CompiledOp:
         c = self.config
         return st.buffers["out"].read(np.int8, tuple(out.shape) + (c.batch, c.block_out))
 
+    def last_program(self, device: Device) -> list:
+        """The instructions of the last synchronize() run on `device` (flags and all), for inspection."""
+        st = self._states.get(device)
+        return [] if st is None else list(st.cq.last_program)
+
     def release(self, device: Device) -> None:
         """Free this op's buffers on a device."""
         st = self._states.pop(device, None)

@@ -29,7 +29,7 @@ def insn_estimate(op: Op) -> int:
 
 
 # ---------------------------------------------------------------------- split_synchronize
-def split_synchronize(stream: Stream, limit: int = SEGMENT_INSNS) -> Stream:
+def split_synchronize(stream: Stream, limit: int | None = None) -> Stream:
     """Cut the stream into segments that each end in a synchronize() (SSync ops).
 
     Establishes: no segment is much longer than `limit` instructions. A cut goes right
@@ -37,6 +37,7 @@ def split_synchronize(stream: Stream, limit: int = SEGMENT_INSNS) -> Stream:
     the cut, so a segment never depends on a transfer of an earlier one. (SRAM contents,
     e.g. the bias in ACC, persist between runs: isa/semantics.md.)
     """
+    limit = SEGMENT_INSNS if limit is None else limit
     ops = stream.ops
     total = sum(insn_estimate(op) for op in ops)
     if total <= limit:
@@ -70,8 +71,9 @@ def assign_sram_slots(stream: Stream) -> Stream:
     Establishes: every load, store and nest operand has an absolute SRAM base. Slots are
     chosen by furthest next access (Belady), so a block that is still resident when it
     is needed again (the weights of a layer that fits, an input window shared by two
-    output-channel tiles) is loaded once; ties go to the least recently used slot, so
-    a load never targets the slot the GEMM just issued is reading (double buffering). Evicting a block that is read again before it
+    output-channel tiles) is loaded once, except that a load never goes to the slot
+    the latest GEMM reads while another slot can take it: overlapping that GEMM
+    (double buffering) is worth more than keeping a block for a later reuse. Evicting a block that is read again before it
     is reloaded would be a schedule bug and raises.
     """
     ops = stream.ops
@@ -87,9 +89,11 @@ def assign_sram_slots(stream: Stream) -> Stream:
                     accesses.setdefault(k, []).append(i)
                     reads_at.setdefault(k, set()).add(i)
     contents: dict[str, list[tuple | None]] = {}
+    last_read_slot: dict[str, int] = {}
 
     def reset() -> None:
         contents.clear()
+        last_read_slot.clear()
         for name, b in stream.buffers.items():
             if b.dynamic:
                 contents[name] = [None] * b.count
@@ -109,7 +113,8 @@ def assign_sram_slots(stream: Stream) -> Stream:
                 op.elided = True
                 op.slot = slots.index(key)
             else:
-                op.slot = _victim(slots, op.block.buffer, i, accesses, reads_at, stream.name)
+                op.slot = _victim(slots, op.block.buffer, i, accesses, reads_at, stream.name,
+                                  last_read_slot.get(op.block.buffer, -1))
                 slots[op.slot] = key
             op.base = stream.region_base(op.block, op.slot)
         elif isinstance(op, SStore):
@@ -125,28 +130,36 @@ def assign_sram_slots(stream: Stream) -> Stream:
                     if o.block.key not in slots:
                         raise CompileError(f"{stream.name}: internal schedule error: block {o.block.key} of "
                                            f"{o.block.buffer} is read at op {i} but is not resident")
-                    o.base = stream.region_base(o.block, slots.index(o.block.key))
+                    k = slots.index(o.block.key)
+                    o.base = stream.region_base(o.block, k)
+                    last_read_slot[o.block.buffer] = k
     return stream
 
 
-def _victim(slots: list, buffer: str, i: int, accesses: dict, reads_at: dict, name: str) -> int:
-    """Furthest next access; on a tie the least recently used slot, whose readers are most likely done."""
-    best, best_rank = 0, None
+def _victim(slots: list, buffer: str, i: int, accesses: dict, reads_at: dict, name: str, protected: int) -> int:
+    """The slot a new block goes to.
+
+    An empty slot if any. Otherwise a slot whose block is not read again before it is
+    reloaded (evicting anything else would be wrong), preferring (1) not the slot the
+    latest GEMM read, so the load overlaps that GEMM instead of waiting for it, (2) the
+    furthest next access (Belady: keeps reusable blocks), (3) the least recent use.
+    """
+    best, best_rank = -1, None
     for s, key in enumerate(slots):
         if key is None:
             return s
         seq = accesses.get((buffer, key), [])
         j = bisect.bisect_right(seq, i)
         nxt = seq[j] if j < len(seq) else 1 << 60
+        if nxt < (1 << 60) and nxt in reads_at.get((buffer, key), set()):
+            continue  # read again before any reload: must stay
         last = seq[j - 1] if j > 0 else -1
-        rank = (nxt, -last)
+        rank = (s != protected, nxt, -last)
         if best_rank is None or rank > best_rank:
             best, best_rank = s, rank
-    best_at = best_rank[0]
-    key = slots[best]
-    if best_at < (1 << 60) and best_at in reads_at.get((buffer, key), set()):
+    if best < 0:
         raise CompileError(f"{name}: internal schedule error: buffer {buffer} needs more than {len(slots)} slots "
-                           f"at op {i} (block {key} is read at op {best_at} without being reloaded)")
+                           f"at op {i} (every resident block is read again before it could be reloaded)")
     return best
 
 

@@ -1,0 +1,231 @@
+"""The loop IR, the pass pipeline and what each pass establishes, checked on compiled operators."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from vta.compiler import ops, pass_stream, pipeline
+from vta.compiler.codegen import GEMM, LOAD, POP, PUSH, Program
+from vta.compiler.expr import emax, emin, floordiv, mod, var
+from vta.compiler.loop_ir import Contract, Copy, Elementwise, Fill, For, walk
+from vta.isa.config import Config
+from vta.isa.opcodes import MemType, Stage
+from vta.jit import open_device
+
+from . import ops_reference as ref
+from .dependency_checker import check_dependencies
+
+SEED = 7
+
+
+@pytest.fixture(scope="module")
+def fsim():
+    with open_device("fsim", Config()) as dev:
+        yield dev
+
+
+def _rand(rng, shape):
+    return rng.integers(-128, 128, shape, dtype=np.int8)
+
+
+# ---------------------------------------------------------------------- expressions
+def test_expressions_fold_to_affine_normal_form():
+    h, t = var("h_o"), var("t")
+    e = (h * 2 + t) * 2 - 1
+    assert str(e) == "h_o*4 + t*2 - 1"
+    assert e.coef("h_o") == 4 and e.coef("t") == 2 and e.const == -1
+    assert e.subst({"t": 1}) == h * 4 + 1
+    assert e.evaluate({"h_o": 3, "t": 1}) == 13
+    assert str(emin(4, 56 - h * 4)) == "min(4, 56 - h_o*4)"
+    assert emax(3, 5) == 5 and emin(h + 2, h + 7) == h + 2
+    assert floordiv(h * 8 + 4, 4) == h * 2 + 1 and mod(h * 8 + 5, 4) == 1
+    assert floordiv(h, 3).evaluate({"h_o": 7}) == 2 and mod(h, 3).evaluate({"h_o": 7}) == 1
+
+
+# ---------------------------------------------------------------------- pipeline and IR
+def test_pipeline_is_a_printable_list_of_documented_passes():
+    text = pipeline.describe()
+    names = [p.__name__ for p in pipeline.PIPELINE]
+    assert names == ["inject_virtual_threads", "inject_dma", "tensorize_gemm", "tensorize_alu", "fold_uop_loops",
+                     "lower_to_stream", "split_synchronize", "assign_sram_slots", "build_kernels",
+                     "insert_dependency_tokens", "codegen"]
+    for p in pipeline.PIPELINE:
+        assert p.__doc__ and p.__name__ in text
+        if p is not pipeline.codegen:
+            assert "Establishes" in p.__doc__ or p is pipeline.LOWER
+
+
+def test_ir_before_and_after_the_loop_passes():
+    rng = np.random.default_rng(SEED)
+    conv = ops.conv2d(_rand(rng, (64, 64, 3, 3)), np.zeros(64, np.int32), input_shape=(1, 64, 56, 56), padding=1,
+                      epilogue=(ops.Shr(8), ops.AddBias(), ops.Clip(0, 127)),
+                      tiles=ops.Tiles(h=4, w=56, co=4, ci=2, vthreads=2))
+    before = conv.scheduled_text()
+    assert "vthread t in 0..2" in before and "acc[t]" in before and "(zero pad h,w)" in before
+    assert "b<1, j<16, k<16" in before  # the scalar lanes tensorization matches against the GEMM intrinsic
+    after = conv.ir_text()
+    assert "vthread t" not in after and "acc[0]" in after and "acc[1]" in after
+    assert "LOAD INP" in after and "pad=(max(0, " in after and "STORE OUT" in after
+    assert "GEMM reset" in after and "ALU SHR loops[e<" in after and "ALU ADD" in after
+    stmts = list(walk(conv.result.ir.body))
+    assert not any(isinstance(s, (Copy, Contract, Fill, Elementwise)) for s in stmts)
+    assert not any(isinstance(s, For) and s.kind == "vthread" for s in stmts)
+    # virtual threads interleave: both threads' loads of a reduction step come before either GEMM
+    prog = conv.program_text().splitlines()
+    first_load = next(i for i, line in enumerate(prog) if "load_2d  INP" in line)
+    first_gemm = next(i for i, line in enumerate(prog) if "push_gemm" in line and i > first_load)
+    assert sum("load_2d  INP" in line for line in prog[:first_gemm]) == 4  # 2 threads x 2 channel blocks
+
+
+# ---------------------------------------------------------------------- dependency tokens
+def _token_cases():
+    rng = np.random.default_rng(SEED)
+    tail = (ops.Shr(8), ops.AddBias(), ops.Clip(0, 127))
+    yield "conv", lambda cfg: ops.conv2d(_rand(rng, (40, 24, 3, 3)), np.arange(40, dtype=np.int32),
+                                         input_shape=(cfg.batch, 24, 11, 9), stride=2, padding=1, epilogue=tail,
+                                         config=cfg), ((cfg_batch := None),)
+    yield "resid", lambda cfg: ops.conv2d(_rand(rng, (32, 32, 1, 1)), None, input_shape=(cfg.batch, 32, 8, 8),
+                                          epilogue=(ops.Shr(5), ops.AddResidual()), config=cfg), ("res",)
+    yield "group", lambda cfg: ops.conv2d(_rand(rng, (64, 1, 3, 3)), None, input_shape=(1, 64, 9, 9), padding=1,
+                                          groups=64, epilogue=(ops.Shr(3),), config=cfg), ()
+    yield "convT", lambda cfg: ops.conv2d_transpose(_rand(rng, (32, 16, 4, 4)), None, input_shape=(1, 32, 5, 5),
+                                                    stride=2, padding=1, epilogue=(ops.Shr(8),), config=cfg), ()
+    yield "dense", lambda cfg: ops.dense(_rand(rng, (96, 80)), None, input_shape=(9, 80), epilogue=(ops.Shr(7),),
+                                         config=cfg), ()
+    yield "pool", lambda cfg: ops.max_pool2d(input_shape=(1, 48, 15, 15), kernel=3, stride=2, padding=1, config=cfg), ()
+    yield "add", lambda cfg: ops.add(shape=(3, 50, 41), epilogue=(ops.Shr(1),), config=cfg), ("b",)
+
+
+@pytest.mark.parametrize("preset", ["default", "1x32x32", "4x16x16"])
+def test_every_cross_stage_conflict_is_ordered_by_tokens(preset):
+    cfg = Config.load(preset)
+    rng = np.random.default_rng(SEED)
+    with open_device("fsim", cfg) as dev:
+        for name, make, extra in _token_cases():
+            op = make(cfg)
+            args = [_rand(rng, op.input_shape)]
+            kwargs = {}
+            if "res" in extra:
+                kwargs["residual"] = _rand(rng, op.output_shape)
+            if "b" in extra:
+                args.append(_rand(rng, op.input_shape))
+            op.run(dev, *args, **kwargs)
+            checked = check_dependencies(dev, op.last_program(dev))
+            assert checked > 0, name
+
+
+def test_dependency_checker_catches_a_missing_token(fsim):
+    rng = np.random.default_rng(SEED)
+    conv = ops.conv2d(_rand(rng, (64, 64, 3, 3)), None, input_shape=(1, 64, 14, 14), padding=1,
+                      epilogue=(ops.Shr(8),), tiles=ops.Tiles(h=7, w=14, co=2, ci=2))
+    x = _rand(rng, (1, 64, 14, 14))
+    good = conv.run(fsim, x)
+    check_dependencies(fsim, conv.last_program(fsim))
+    segs = copy.deepcopy(conv.program.segments)
+    seg = segs[0]
+    push = next(i for i, c in enumerate(seg) if c[0] == PUSH and c[1] == Stage.LOAD)
+    pop = next(i for i, c in enumerate(seg) if c[0] == POP and c[1] == Stage.LOAD)
+    del seg[max(push, pop)], seg[min(push, pop)]
+    conv.program = Program(conv.program.name, segs)
+    assert np.array_equal(conv.run(fsim, x), good)  # fsim runs in program order: the result does not change
+    with pytest.raises(AssertionError, match="no token ordering them"):
+        check_dependencies(fsim, conv.last_program(fsim))
+
+
+# ---------------------------------------------------------------------- memory planning
+def test_weights_that_fit_are_loaded_once(fsim):
+    rng = np.random.default_rng(SEED)
+    w = _rand(rng, (64, 64, 3, 3))
+    conv = ops.conv2d(w, None, input_shape=(1, 64, 56, 56), padding=1, epilogue=(ops.Shr(8),),
+                      tiles=ops.Tiles(h=2, w=56, co=4, ci=4))
+    x = _rand(rng, (1, 64, 56, 56))
+    y = conv.run(fsim, x)
+    assert np.array_equal(y, (ref.conv2d(x, w, (1, 1), (1, 1)) >> 8).astype(np.int8))
+    assert conv.last_stats.wgt_load_nbytes == w.size  # 144 blocks of 256 bytes, once, for 28 tiles
+
+
+def test_consecutive_blocks_alternate_slots_so_loads_overlap_gemms():
+    rng = np.random.default_rng(SEED)
+    for co, ci, h, tiles in [(512, 512, 7, ops.Tiles(h=7, w=7, co=32, ci=1, vthreads=1)),
+                             (256, 256, 14, ops.Tiles(h=14, w=14, co=8, ci=2, vthreads=1))]:
+        conv = ops.conv2d(_rand(rng, (co, ci, 3, 3)), None, input_shape=(1, ci, h, h), padding=1, tiles=tiles)
+        steps = []  # (INP block base, WGT block base) per reduction step: [INP DMAs...] then one WGT DMA
+        inp: list[int] = []
+        for c in conv.program.segments[0]:
+            if c[0] == LOAD and c[1] == MemType.INP:
+                inp.append(c[2])
+            elif c[0] == LOAD and c[1] == MemType.WGT:
+                steps.append((min(inp), c[2]))
+                inp = []
+        assert len(steps) > 8
+        for (i0, w0), (i1, w1) in zip(steps, steps[1:]):
+            assert i0 != i1 and w0 != w1, f"a load targets the slot the previous GEMM reads: {steps[:6]}"
+
+
+# ---------------------------------------------------------------------- kernels
+def _classify_ok(kernel) -> bool:
+    """Every loop/uop axis is a row (moves ACC not WGT), column (ACC+WGT, not INP) or reduction (not ACC) axis."""
+    from vta.isa.fsim.gemm import affine_axes
+
+    cols = np.stack([kernel.dst, kernel.src, kernel.wgt], axis=1)
+    found = affine_axes(cols) if len(cols) > 1 else (cols[0], [])
+    if found is None:
+        return False
+    axes = [(lp.extent, lp.dst, lp.src, lp.wgt) for lp in kernel.loops]
+    axes += [(a.extent, a.dst, a.src, a.wgt) for a in found[1]]
+    for ext, d, s, w in axes:
+        if ext <= 1:
+            continue
+        if not ((d and not w) or (d and not s and w) or not d):
+            return False
+    return True
+
+
+def test_gemm_kernels_are_affine_grids_of_row_column_reduction_axes():
+    rng = np.random.default_rng(SEED)
+    made = [
+        ops.conv2d(_rand(rng, (64, 64, 3, 3)), None, input_shape=(1, 64, 28, 28), padding=1),
+        ops.conv2d(_rand(rng, (128, 64, 1, 1)), None, input_shape=(1, 64, 28, 28), stride=2),
+        ops.conv2d(_rand(rng, (64, 2, 3, 3)), None, input_shape=(1, 64, 14, 14), padding=1, groups=32),
+        ops.conv2d_transpose(_rand(rng, (64, 32, 4, 4)), None, input_shape=(1, 64, 8, 8), stride=2, padding=1),
+        ops.dense(_rand(rng, (128, 256)), None, input_shape=(4, 256)),
+    ]
+    for op in made:
+        for k in op.program.kernels():
+            for lag in (1, 2):  # the pipeline hazard rule
+                assert not np.any(k.dst[lag:] == k.dst[:-lag])
+            if k.mode == "gemm" and not k.reset:
+                assert _classify_ok(k), f"{op.kind}: {k.describe()}"
+
+
+# ---------------------------------------------------------------------- segments
+def test_long_streams_are_split_into_synchronize_segments(fsim, monkeypatch):
+    monkeypatch.setattr(pass_stream, "SEGMENT_INSNS", 60)
+    rng = np.random.default_rng(SEED)
+    w = _rand(rng, (32, 48, 3, 3))
+    b = rng.integers(-999, 999, 32).astype(np.int32)
+    conv = ops.conv2d(w, b, input_shape=(1, 48, 20, 20), padding=1,
+                      epilogue=(ops.Shr(8), ops.AddBias(), ops.Clip(0, 127)),
+                      tiles=ops.Tiles(h=2, w=20, co=1, ci=1, vthreads=2))
+    assert len(conv.program.segments) > 3
+    x = _rand(rng, (1, 48, 20, 20))
+    y = conv.run(fsim, x)
+    assert np.array_equal(y, ref.upstream_tail(ref.conv2d(x, w, (1, 1), (1, 1)), b))
+    assert conv.last_stats.insns_by_opcode["FINISH"] == len(conv.program.segments)
+    check_dependencies(fsim, conv.last_program(fsim))  # the last segment
+
+
+def test_edge_tiles_that_do_not_divide_the_layer(fsim):
+    rng = np.random.default_rng(SEED)
+    w = _rand(rng, (40, 36, 3, 3))
+    x = _rand(rng, (1, 36, 13, 17))
+    for tiles in [ops.Tiles(h=5, w=7, co=2, ci=2, vthreads=2), ops.Tiles(h=4, w=17, co=3, ci=1, vthreads=1,
+                                                                             order="channel")]:
+        conv = ops.conv2d(w, None, input_shape=x.shape, stride=(1, 2), padding=(1, 2), epilogue=(ops.Shr(8),),
+                          tiles=tiles)
+        assert np.array_equal(conv.run(fsim, x), (ref.conv2d(x, w, (1, 2), (1, 2)) >> 8).astype(np.int8))
+        assert len({k.key for k in conv.program.kernels() if k.mode == "gemm"}) > 1  # edge tiles have own kernels
+    assert GEMM != LOAD
