@@ -81,7 +81,8 @@ class SramModel:
         self.writes = 0
 
     def sig(self, name: str):
-        return getattr(self.dut, name)
+        """`<prefix>_<name>`, or `<name>` for the empty prefix (a DUT with a single port of a kind)."""
+        return getattr(self.dut, name.lstrip("_"))
 
     async def run(self, clk) -> None:
         mask = (1 << self.elem_bits) - 1
@@ -101,7 +102,8 @@ class SramModel:
                 slice_en = self._int_or(f"{self.wr}_wr_slice_en_o", 1)
                 for k in range(self.lanes):
                     if lane_en >> k & 1:
-                        e = (idx + k) % self.depth
+                        e = (idx + k) % (1 << 16)
+                        assert e < self.depth, f"write to element {e} outside the modelled {self.depth}"
                         val = (data >> (k * self.elem_bits)) & mask
                         old = self.mem[e]
                         for s in range(self.slices):
@@ -112,6 +114,7 @@ class SramModel:
                         self.writes += 1
 
     def _int_or(self, name: str, default: int) -> int:
+        name = name.lstrip("_")
         return int(self.sig(name).value) if hasattr(self.dut, name) else default
 
     def array(self, lane_bits: int, count: int, signed: bool = True) -> np.ndarray:

@@ -53,12 +53,11 @@ async def padded_loads(dut):
     dram = rng.integers(0, 256, size=1 << 16, dtype=np.uint8)
     buf = 4096  # byte address of the test buffer
     sram = SramModel(dut, elem_bits, depth, wr="", lanes=lanes(cfg, elem_bits), slices=slices(cfg, elem_bits))
-    sram.wr = None
     client = ReadClientModel(dut, dram, cfg.bus_bytes, rng)
     dut.start_i.value = 0
     await start_clock_and_reset(dut)
     cocotb.start_soon(client.run(dut.clk_i))
-    cocotb.start_soon(_capture_writes(dut, sram))
+    cocotb.start_soon(sram.run(dut.clk_i))
 
     sram_base = 3
     for name, f in cases(rng, 64):
@@ -92,27 +91,3 @@ async def padded_loads(dut):
         bad = np.flatnonzero((got != want).any(axis=1))
         assert not bad.size, f"{name}: SRAM elements {bad[:10].tolist()} differ"
         dut._log.info("%s: ok in %d cycles", name, cycles)
-
-
-async def _capture_writes(dut, sram):
-    """Apply the DUT's scratchpad writes to the model (port names wr_*_o)."""
-    mask = (1 << sram.elem_bits) - 1
-    slice_bits = sram.elem_bits // sram.slices
-    while True:
-        await RisingEdge(dut.clk_i)
-        if int(dut.wr_en_o.value):
-            idx = int(dut.wr_idx_o.value)
-            data = int(dut.wr_data_o.value)
-            lane_en = int(dut.wr_lane_en_o.value)
-            slice_en = int(dut.wr_slice_en_o.value)
-            for k in range(sram.lanes):
-                if lane_en >> k & 1:
-                    e = (idx + k) % (1 << 16)
-                    assert e < sram.depth, f"write outside the test SRAM at {e}"
-                    val = (data >> (k * sram.elem_bits)) & mask
-                    old = sram.mem[e]
-                    for s in range(sram.slices):
-                        if slice_en >> s & 1:
-                            m = ((1 << slice_bits) - 1) << (s * slice_bits)
-                            old = (old & ~m) | (val & m)
-                    sram.mem[e] = old
