@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .expr import ceil_div
+from .pass_lower import PAD_MAX
 from .tiling import ORDERS, Tiles
 from .workload import ConvSpec
 
@@ -158,6 +159,10 @@ def search(spec: ConvSpec, *, alu_steps: int, bias: bool, residual: bool, params
     n_bias = spec.cob if bias else 0
     ok = keep & (inp2 | inp1) & (wgt2 | wgt1) & (vt * s_acc + n_bias <= cfg.acc_depth)
     ok &= (spec.cpg % np.minimum(cot, spec.cpg) == 0) | (spec.units == 1)
+    # the DMA pad fields are 4 bits wide
+    pad_ok_h = np.array([rows.max_pad(int(t)) <= PAD_MAX for t in qh_c])
+    pad_ok_w = np.array([cols.max_pad(int(t)) <= PAD_MAX for t in qw_c])
+    ok &= pad_ok_h[np.searchsorted(qh_c, tqh)] & pad_ok_w[np.searchsorted(qw_c, tqw)]
     # avoid pointless duplicates: tiles larger than the extent
     ok &= (tqh <= rows.q_total) & (tqw <= cols.q_total) & (nbt <= spec.nb) & (cot <= spec.cob) & (cit <= spec.span)
     idx = np.flatnonzero(ok)

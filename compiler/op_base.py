@@ -60,11 +60,12 @@ class CompiledOp:
     kind = "op"
 
     def __init__(self, name: str, config: Config, func: Func, consts: dict[str, np.ndarray],
-                 vthreads: int, single_slot: bool, fill_bytes: int, params: CostParams = DEFAULT) -> None:
+                 vthreads: int, single_slot: bool, fill_bytes: int, params: CostParams = DEFAULT,
+                 result: PipelineResult | None = None) -> None:
         self.name = name
         self.config = config
         self.func = func
-        self.result: PipelineResult = run_pipeline(func)
+        self.result: PipelineResult = result if result is not None else run_pipeline(func)
         self.program = self.result.program
         self._consts = consts
         self._tensors = {t.name: t for t in self.result.stream.tensors.values()}

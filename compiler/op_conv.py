@@ -13,6 +13,7 @@ from .epilogue import lower_epilogue
 from .errors import CompileError
 from .layout import expand_groups, pack_activation, pack_bias, pack_weight_blocks, identity_block, unpack_activation
 from .op_base import CompiledOp
+from .pipeline import run_pipeline
 from .schedule_conv import schedule_conv
 from .tiling import ConvPlan, Tiles, make_plan
 from .workload import ConvSpec, make_conv_spec
@@ -72,21 +73,22 @@ class ConvOp(CompiledOp):
         if self.has_residual:
             consts["ident"] = identity_block(cfg)
         self._dense_kernel, self._bias, self._epilogue = dense_kernel, bias, tuple(epilogue)
-        plan, func = self._choose(tiles, has_bias_action)
+        plan, func, result = self._choose(tiles, has_bias_action)
         self.plan: ConvPlan = plan
         self.tiles = plan.tiles
         single = plan.inp_slots == 1 or plan.wgt_slots == 1
         fill = plan.s_inp * cfg.inp_elem_bytes + plan.s_wgt * cfg.wgt_elem_bytes + plan.s_acc * cfg.out_elem_bytes
-        super().__init__(f"{kind}", cfg, func, consts, plan.tiles.vthreads, single, fill)
+        super().__init__(f"{kind}", cfg, func, consts, plan.tiles.vthreads, single, fill, result=result)
         self.roofline_cycles = roofline_cycles(spec)
         if isinstance(tiles, MeasureTiles):
             self._measure(tiles)
 
     # ------------------------------------------------------------ tiling
     def _plan_func(self, tiles: Tiles, bias: bool):
+        """Plan, schedule and run the pass pipeline for one Tiles (CompileError if any step rejects it)."""
         plan = make_plan(self.spec, tiles, bias=bias, residual=self.has_residual)
         func = schedule_conv(plan, self.actions, self.kind)
-        return plan, func
+        return plan, func, run_pipeline(func)
 
     def _choose(self, tiles, bias: bool):
         if isinstance(tiles, Tiles):

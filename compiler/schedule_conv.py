@@ -19,7 +19,7 @@ from __future__ import annotations
 from vta.isa.opcodes import MemType
 
 from .epilogue import Action
-from .expr import Expr, as_expr, emin, floordiv, lt, var
+from .expr import Expr, as_expr, emax, emin, floordiv, lt, var
 from .loop_ir import (Access, Axis, BufferDecl, Contract, Copy, Elementwise, Fill, For, Func, If, Ref, Region,
                       Stmt, TensorDecl)
 from .tiling import ConvPlan
@@ -154,6 +154,15 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str) -> Func:
             step.append(If(guard, (c,)))
         else:
             step.append(c)
+    # A window wholly in the padding (output_padding, or padding >= kernel) holds no data: the DMA
+    # cannot express it (x_size 0 is a NOP) and its GEMMs would add zeros, so the step is skipped.
+    empty = []
+    for dim, tq, start, ext in ((rows, plan.tq_h, q0h * rows.in_step + rows.lo, ihe),
+                                (cols, plan.tq_w, q0w * cols.in_step + cols.lo, iwe)):
+        if dim.empty_window(tq):
+            empty.append(lt(emax(start, 0), emin(start + ext, dim.size_in)))
+    if empty:
+        step = [If(empty[0] if len(empty) == 1 else empty[0] * empty[1], tuple(step))]
     if plan.n_red > 1:
         body.append(For("r", as_expr(plan.n_red), tuple(step)))
     else:
@@ -178,7 +187,7 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str) -> Func:
                                  Access(Ref("ident"), Z, ()), (cfg.batch, cfg.block_out, cfg.block_in),
                                  note="+ residual (identity weight)"))
             writes_out = True
-    if not writes_out and not spec.full_coverage:
+    if not writes_out and (not spec.full_coverage or empty):
         body.append(Elementwise("add", flat, flat_acc, imm=0, note="write OUT where no tap reaches"))
     body.append(Copy("store", acc_ref, Region("out", (nb0, co0, oh0, ow0), (nbe, coe, the, twe))))
 

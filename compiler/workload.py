@@ -72,6 +72,23 @@ class Dim1D:
         last = (self.q_total - 1) * self.in_step + self.hi
         return self.lo < 0 or last > self.size_in
 
+    def empty_window(self, tq: int) -> bool:
+        """Whether some q-tile of size tq reads a window lying wholly outside the input (all padding)."""
+        for q0 in range(0, self.q_total, tq):
+            s, e = self.window(q0, min(tq, self.q_total - q0))
+            if min(s + e, self.size_in) <= max(s, 0):
+                return True
+        return False
+
+    def max_pad(self, tq: int) -> int:
+        """The largest zero padding a DMA of a non-empty q-tile window needs on one side."""
+        worst = 0
+        for q0 in range(0, self.q_total, tq):
+            s, e = self.window(q0, min(tq, self.q_total - q0))
+            if min(s + e, self.size_in) > max(s, 0):
+                worst = max(worst, -s, s + e - self.size_in)
+        return worst
+
     def data_extent_sum(self, tq: int) -> int:
         """Sum over q-tiles of size tq of the in-bounds part of each window (DRAM elements loaded)."""
         total = 0

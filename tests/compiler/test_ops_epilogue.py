@@ -157,8 +157,8 @@ def _w(shape, dtype=np.int8):
                         tiles=ops.Tiles(h=7, w=7, co=32, ci=4)), ["conv2d", "WGT buffer", "1024"]),
     (lambda: ops.conv2d(_w((64, 32, 3, 3)), None, input_shape=(1, 64, 8, 8), padding=1, groups=2,
                         tiles=ops.Tiles(h=8, w=8, co=3, ci=1)), ["co=3", "group unit"]),
-    (lambda: ops.conv2d(_w((16, 16, 3, 3)), None, input_shape=(1, 16, 4, 4), padding=20),
-     ["conv2d", "pads up to 15"]),
+    (lambda: ops.conv2d(_w((16, 16, 3, 3)), None, input_shape=(1, 16, 4, 4), padding=20,
+                        tiles=ops.Tiles(h=21, w=21, co=1, ci=1)), ["conv2d", "pads up to 15"]),
     (lambda: ops.conv2d_transpose(_w((16, 16, 4, 4)), None, input_shape=(1, 16, 4, 4), stride=2, padding=1,
                                   tiles=ops.Tiles(h=3, w=8, co=1, ci=1)), ["multiple of the transposed stride 2"]),
     (lambda: ops.conv2d_transpose(_w((16, 16, 4, 4)), None, input_shape=(1, 16, 4, 4), stride=2, output_padding=2),
@@ -189,3 +189,15 @@ def test_run_errors(fsim):
     with open_device("fsim", Config.load("1x32x32")) as other:
         with pytest.raises(CompileError, match="compiled for 1x16"):
             plain.run(other, _w((1, 4, 5, 5)))
+
+
+def test_padding_wider_than_the_dma_pad_field_is_tiled_around(fsim):
+    """Padding 20 exceeds the 4-bit pad field; tiles whose window is all padding are skipped, the rest fit."""
+    rng = np.random.default_rng(SEED)
+    x = rng.integers(-128, 128, (1, 16, 4, 4), dtype=np.int8)
+    w = rng.integers(-128, 128, (16, 16, 3, 3), dtype=np.int8)
+    b = rng.integers(-99, 99, 16).astype(np.int32)
+    conv = ops.conv2d(w, b, input_shape=x.shape, padding=20, epilogue=(ops.AddBias(),))
+    want = apply_steps(ref.conv2d(x, w, (1, 1), (20, 20)), (ops.AddBias(),), b)
+    assert conv.output_shape == (1, 16, 42, 42)
+    assert np.array_equal(conv.run(fsim, x), want)

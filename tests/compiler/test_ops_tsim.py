@@ -1,0 +1,88 @@
+"""The same operators on TSIM (the Verilated RTL) give outputs identical to fsim.
+
+Skipped (not passed) when TSIM cannot be opened on this machine.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vta.compiler import ops
+from vta.isa.config import Config
+from vta.isa.errors import VtaError
+from vta.jit import open_device
+
+from .test_ops_workloads import DCGAN, MOBILENET, RESNET18, TAIL
+
+
+@pytest.fixture(scope="module")
+def devices():
+    try:
+        tsim = open_device("tsim", Config())
+    except VtaError as exc:
+        pytest.skip(f"TSIM is not available: {exc}")
+    with open_device("fsim", Config()) as fsim:
+        yield fsim, tsim
+    tsim.close()
+
+
+def _same(op, devices, *args, **kwargs):
+    fsim, tsim = devices
+    a = op.run(fsim, *args, **kwargs)
+    b = op.run(tsim, *args, **kwargs)
+    assert np.array_equal(a, b), f"{op.kind}: TSIM output differs from fsim"
+    assert op.last_stats.cycles and op.last_stats.cycles > 0
+    return op.last_stats
+
+
+def _conv(rng, name, table, **kw):
+    if table is RESNET18:
+        h, w, ci, co, k, pad, stride = table[name]
+        groups = 1
+    else:
+        h, w, ci, co, groups, stride = table[name]
+        k, pad = 3, 1
+    x = rng.integers(-128, 128, (1, ci, h, w), dtype=np.int8)
+    wt = rng.integers(-128, 128, (co, ci // groups, k, k), dtype=np.int8)
+    b = rng.integers(-16384, 16384, co).astype(np.int32)
+    return ops.conv2d(wt, b, input_shape=x.shape, stride=stride, padding=pad, groups=groups, epilogue=TAIL, **kw), x
+
+
+def test_small_operators_match_fsim_on_tsim(devices):
+    rng = np.random.default_rng(21)
+    conv, x = _conv(rng, "C10", RESNET18)
+    stats = _same(conv, devices, x)
+    assert stats.cycles < 2 * conv.predicted_cycles
+    conv, x = _conv(rng, "D9", MOBILENET)
+    _same(conv, devices, x)
+    w = rng.integers(-128, 128, (64, 32, 4, 4), dtype=np.int8)
+    ct = ops.conv2d_transpose(w, None, input_shape=(1, 64, 4, 4), stride=2, padding=1, epilogue=(ops.Shr(8),))
+    _same(ct, devices, rng.integers(-128, 128, (1, 64, 4, 4), dtype=np.int8))
+    d = ops.dense(rng.integers(-128, 128, (128, 256), dtype=np.int8), None, input_shape=(4, 256),
+                  epilogue=(ops.Shr(7), ops.AddResidual()))
+    _same(d, devices, rng.integers(-128, 128, (4, 256), dtype=np.int8),
+          residual=rng.integers(-128, 128, (4, 128), dtype=np.int8))
+    pool = ops.max_pool2d(input_shape=(1, 32, 9, 9), kernel=3, stride=2, padding=1)
+    _same(pool, devices, rng.integers(-128, 128, (1, 32, 9, 9), dtype=np.int8))
+    add = ops.add(shape=(2, 40, 7), epilogue=(ops.Shr(1),))
+    _same(add, devices, rng.integers(-128, 128, (2, 40, 7), dtype=np.int8),
+          rng.integers(-128, 128, (2, 40, 7), dtype=np.int8))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(RESNET18) + list(MOBILENET))
+def test_upstream_conv_workloads_match_fsim_on_tsim(name, devices):
+    rng = np.random.default_rng(22)
+    conv, x = _conv(rng, name, RESNET18 if name in RESNET18 else MOBILENET)
+    _same(conv, devices, x)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list(DCGAN))
+def test_dcgan_match_fsim_on_tsim(name, devices):
+    rng = np.random.default_rng(23)
+    h, w, ci, co = DCGAN[name]
+    wt = rng.integers(-128, 128, (ci, co, 4, 4), dtype=np.int8)
+    op = ops.conv2d_transpose(wt, None, input_shape=(1, ci, h, w), stride=2, padding=1, epilogue=TAIL[:1])
+    _same(op, devices, rng.integers(-128, 128, (1, ci, h, w), dtype=np.int8))

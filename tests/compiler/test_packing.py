@@ -1,0 +1,75 @@
+"""Packed layouts: element placement against explicit index loops, round trips, padding."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vta.compiler import layout
+from vta.isa.config import Config
+
+PRESETS = ["default", "1x32x32", "4x16x16"]
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_activation_packing_places_every_value(preset):
+    cfg = Config.load(preset)
+    b, c = cfg.batch, cfg.block_in
+    rng = np.random.default_rng(1)
+    x = rng.integers(-128, 128, (5, 37, 3, 4), dtype=np.int8)
+    p = layout.pack_activation(x, cfg)
+    assert p.shape == (-(-5 // b), -(-37 // c), 3, 4, b, c)
+    for n, ch, h, w in [(0, 0, 0, 0), (4, 36, 2, 3), (3, 17, 1, 2), (2, c, 0, 1)]:
+        assert p[n // b, ch // c, h, w, n % b, ch % c] == x[n, ch, h, w]
+    assert np.array_equal(layout.unpack_activation(p, 5, 37), x)
+    full = layout.unpack_activation(p, p.shape[0] * b, p.shape[1] * c)
+    assert not full[5:].any() and not full[:, 37:].any()  # padding is zero
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+def test_weight_packing_places_every_value(preset):
+    cfg = Config.load(preset)
+    c = cfg.block_out
+    rng = np.random.default_rng(2)
+    w = rng.integers(-128, 128, (40, 19, 3, 2), dtype=np.int8)
+    p = layout.pack_weight(w, cfg)
+    assert p.shape == (-(-40 // c), -(-19 // c), 3, 2, c, c)
+    for o, i, kh, kw in [(0, 0, 0, 0), (39, 18, 2, 1), (17, 5, 1, 0)]:
+        assert p[o // c, i // c, kh, kw, o % c, i % c] == w[o, i, kh, kw]
+    assert np.array_equal(layout.unpack_weight(p, 40, 19), w)
+    taps = [(kh, kw) for kh in range(3) for kw in range(2)]
+    blocks = layout.pack_weight_blocks(w, cfg, units=1, cpg=p.shape[0], span=p.shape[1], taps=taps)
+    assert np.array_equal(blocks, p.reshape(p.shape[0], p.shape[1], 6, c, c))
+
+
+def test_grouped_weight_blocks_keep_only_each_units_diagonal():
+    cfg = Config()
+    rng = np.random.default_rng(3)
+    w = rng.integers(-128, 128, (64, 2, 3, 3), dtype=np.int8)  # 32 groups of 2 channels
+    dense = layout.expand_groups(w, 32)
+    assert dense.shape == (64, 64, 3, 3)
+    assert np.array_equal(dense[10, 10:12], w[10]) and not dense[10, :10].any() and not dense[10, 12:].any()
+    taps = [(kh, kw) for kh in range(3) for kw in range(3)]
+    blocks = layout.pack_weight_blocks(dense, cfg, units=4, cpg=1, span=1, taps=taps)
+    assert blocks.shape == (4, 1, 9, 16, 16)
+    # unit u: out block u reads in block u; channel 16u+j of the group sees inputs 16u+2(j//2)+{0,1}
+    assert blocks[1, 0, 4, 3, 2] == w[19, 0, 1, 1] and blocks[1, 0, 4, 3, 3] == w[19, 1, 1, 1]
+    assert blocks[1, 0, 4, 3, 5] == 0
+
+
+def test_bias_is_repeated_on_every_batch_lane():
+    cfg = Config.load("4x16x16")
+    bias = np.arange(20, dtype=np.int32) * 1000 - 7
+    p = layout.pack_bias(bias, cfg)
+    assert p.shape == (2, 4, 16)
+    for lane in range(4):
+        assert np.array_equal(p[:, lane].reshape(-1)[:20], bias)
+    assert not p[1, :, 4:].any()
+
+
+def test_flat_packing_round_trip():
+    cfg = Config.load("4x16x16")
+    x = np.arange(-50, 53, dtype=np.int8).reshape(1, 103)
+    p = layout.pack_flat(x, cfg)
+    assert p.shape == (2, 4, 16)
+    assert np.array_equal(layout.unpack_flat(p, (1, 103)), x)
