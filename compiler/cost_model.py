@@ -74,20 +74,22 @@ def combine(compute: float, load: float, store: float, bus: float, fill: float, 
     return max(compute + store, load, bus) + fill
 
 
-def roofline_cycles(spec: ConvSpec) -> float:
-    """max(GEMM micro-ops at one per cycle, minimum DRAM traffic / bus bytes per cycle)."""
+def min_dram_bytes(spec: ConvSpec) -> int:
+    """Each input element some tap reads, each weight and each output element, once."""
     cfg = spec.config
-    n_in = spec.nb * spec.cib * spec.rows.size_in * spec.cols.size_in * cfg.inp_elem_bytes
-    if spec.rows.in_step > 1 or spec.cols.in_step > 1:  # strided conv: only the rows/cols some tap reads
-        used_h = _used(spec.rows)
-        used_w = _used(spec.cols)
-        n_in = spec.nb * spec.cib * used_h * used_w * cfg.inp_elem_bytes
+    n_in = spec.nb * spec.cib * _used(spec.rows) * _used(spec.cols) * cfg.inp_elem_bytes
     n_w = spec.cob * spec.span * len(spec.taps) * cfg.wgt_elem_bytes
     n_out = spec.out_elems * cfg.out_elem_bytes
-    return max(float(spec.gemm_uops), (n_in + n_w + n_out) / cfg.bus_bytes)
+    return n_in + n_w + n_out
+
+
+def roofline_cycles(spec: ConvSpec) -> float:
+    """max(GEMM micro-ops at one per cycle, minimum DRAM traffic / bus bytes per cycle)."""
+    return max(float(spec.gemm_uops), min_dram_bytes(spec) / spec.config.bus_bytes)
 
 
 def _used(dim) -> int:
+    """Input positions along one dimension that some output reads."""
     used = set()
     for p in dim.phases:
         for q in range(p.count):
