@@ -45,12 +45,13 @@ class Program:
         s = dict(gemm_uops=0, gemm_reset_uops=0, alu_uops=0, inp_bytes=0, wgt_bytes=0, acc_bytes=0, uop_bytes=0,
                  out_bytes=0, load_insns=0, compute_insns=0, store_insns=0)
         key = {MemType.INP: "inp_bytes", MemType.WGT: "wgt_bytes", MemType.ACC: "acc_bytes"}
+        eb = {m: config.elem_bytes(m) for m in key}
         for seg in self.segments:
             seen = set()
             for c in seg:
                 k = c[0]
                 if k == LOAD:
-                    s[key[MemType(c[1])]] += c[5] * c[6] * config.elem_bytes(c[1])
+                    s[key[c[1]]] += c[5] * c[6] * eb[c[1]]
                     if c[1] in (MemType.INP, MemType.WGT):
                         s["load_insns"] += 1
                     else:

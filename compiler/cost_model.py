@@ -12,9 +12,11 @@ Time is counted in accelerator cycles:
   single INP or WGT slot, loads and compute serialize.
 
 Loads are counted under the memory planner's rule (a block still resident in one of
-the two slots is not loaded again). `predict` applies the same formulas to the exact
-counts of a lowered stream; `search` evaluates thousands of candidate Tiles at once
-with numpy and returns them best first.
+the two slots is not loaded again). `search` evaluates thousands of candidate Tiles at
+once with numpy and returns them best first. `simulate` times a lowered, tokenized
+stream op by op (stages in order, token waits, AXI read and write channels); the
+operators compile the search's best few candidates and keep the best simulated one,
+and report its simulation as `predicted_cycles`.
 """
 
 from __future__ import annotations
@@ -23,19 +25,26 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from vta.isa.opcodes import MemType, Stage
+
 from .expr import ceil_div
 from .pass_lower import PAD_MAX
+from .stream import SLoad, SNest, SStore, SSync, Stream
 from .tiling import ORDERS, Tiles
 from .workload import ConvSpec
 
 
 @dataclass(frozen=True)
 class CostParams:
-    """Per-event costs in cycles; defaults are estimates to calibrate against TSIM."""
+    """Per-event costs in cycles, calibrated on TSIM's counters for the default core.
+
+    compute_busy - (GEMM + ALU micro-ops) is ~70 cycles per compute instruction (micro-op
+    fetch, pipeline fill and drain); load_busy - read beats is ~30 cycles per transfer.
+    """
 
     alu_cycles: float = 1.0
-    insn_cycles: float = 4.0
-    dma_cycles: float = 24.0
+    insn_cycles: float = 70.0
+    dma_cycles: float = 30.0
 
 
 DEFAULT = CostParams()
@@ -62,16 +71,6 @@ class Prediction:
                 f"{self.load_cycles:.0f}, store {self.store_cycles:.0f}, bus {self.bus_cycles:.0f}); GEMM uops "
                 f"{self.gemm_uops}, ALU uops {self.alu_uops}, {self.instructions} instructions; loads {lb}; "
                 f"stores {self.store_bytes} B")
-
-
-def combine(compute: float, load: float, store: float, bus: float, fill: float, vthreads: int,
-            single_slot: bool) -> float:
-    """Overlap rule shared by the search and `predict`."""
-    if single_slot:
-        compute = compute + load
-    if vthreads == 2:
-        return max(compute, load, store, bus) + fill
-    return max(compute + store, load, bus) + fill
 
 
 def min_dram_bytes(spec: ConvSpec) -> int:
@@ -249,17 +248,66 @@ def search(spec: ConvSpec, *, alu_steps: int, bias: bool, residual: bool, params
     return Candidates(tiles, total[order_idx])
 
 
-def predict(stream_stats: dict, spec_cfg, vthreads: int, single_slot: bool, params: CostParams = DEFAULT,
-            fill_bytes: int = 0) -> Prediction:
-    """The model applied to a lowered program's exact counts (see ops: `predicted_cycles`)."""
-    bus = spec_cfg.bus_bytes
-    s = stream_stats
-    compute = (s["gemm_uops"] + s["gemm_reset_uops"] + s["alu_uops"] * params.alu_cycles
-               + s["compute_insns"] * params.insn_cycles + (s["acc_bytes"] + s["uop_bytes"]) / bus)
-    load = (s["inp_bytes"] + s["wgt_bytes"]) / bus + s["load_insns"] * params.dma_cycles
-    store = s["out_bytes"] / bus + s["store_insns"] * params.dma_cycles
-    busc = (s["inp_bytes"] + s["wgt_bytes"] + s["acc_bytes"] + s["uop_bytes"] + s["out_bytes"]) / bus
-    cycles = combine(compute, load, store, busc, fill_bytes / bus, vthreads, single_slot)
-    return Prediction(cycles, compute, load, store, busc, s["gemm_uops"], s["alu_uops"],
-                      {"inp": s["inp_bytes"], "wgt": s["wgt_bytes"], "acc": s["acc_bytes"], "uop": s["uop_bytes"]},
-                      s["out_bytes"], s["compute_insns"] + s["load_insns"] + s["store_insns"])
+def simulate(stream: Stream, params: CostParams = DEFAULT) -> Prediction:
+    """Cycles of a planned, tokenized stream: each stage runs its ops in order, an op starts when its
+    stage is free and the ops it pops tokens from are done; loads share the AXI read channel, stores
+    the write channel. Costs per op as in CostParams (kernels not yet in the micro-op buffer add a
+    micro-op load)."""
+    config = stream.config
+    bus = config.bus_bytes
+    t = {Stage.LOAD: 0.0, Stage.COMPUTE: 0.0, Stage.STORE: 0.0}
+    busy = {Stage.LOAD: 0.0, Stage.COMPUTE: 0.0, Stage.STORE: 0.0}
+    rd = wr = 0.0
+    done = [0.0] * len(stream.ops)
+    resident: set[str] = set()
+    counts = dict(gemm=0, alu=0, insns=0, rd_bytes=0, wr_bytes=0)
+    eb = {m: config.elem_bytes(m) for m in (MemType.INP, MemType.WGT, MemType.ACC, MemType.OUT)}
+    for i, op in enumerate(stream.ops):
+        if isinstance(op, SSync):
+            end = max(max(t.values()), rd, wr)
+            t = {s: end for s in t}
+            resident.clear()
+            continue
+        if isinstance(op, SLoad) and op.elided:
+            continue
+        st = op.stage
+        start = t[st]
+        for j in op.waits:
+            start = max(start, done[j])
+        if isinstance(op, (SLoad, SStore)):
+            nbytes = sum(d.x * d.y * eb[d.mem] for d in op.dmas)
+            dur = len(op.dmas) * params.dma_cycles + nbytes / bus
+            counts["insns"] += len(op.dmas)
+            if isinstance(op, SLoad):
+                start = max(start, rd)
+                rd = start + dur
+                counts["rd_bytes"] += nbytes
+            else:
+                start = max(start, wr)
+                wr = start + dur
+                counts["wr_bytes"] += nbytes
+        else:
+            dur = 0.0
+            for k in op.kernels:
+                n = len(k)
+                for lp in k.loops:
+                    n *= lp.extent
+                if k.key not in resident:
+                    resident.add(k.key)
+                    dur += params.dma_cycles + 4 * len(k) / bus
+                    counts["insns"] += 1
+                    counts["rd_bytes"] += 4 * len(k)
+                if op.mode == "alu":
+                    dur += params.insn_cycles + n * params.alu_cycles
+                    counts["alu"] += n
+                else:
+                    dur += params.insn_cycles + n
+                    counts["gemm"] += 0 if k.reset else n
+                counts["insns"] += 1
+        done[i] = start + dur
+        t[st] = done[i]
+        busy[st] += dur
+    cycles = max(max(t.values()), rd, wr)
+    return Prediction(cycles, busy[Stage.COMPUTE], busy[Stage.LOAD], busy[Stage.STORE],
+                      (counts["rd_bytes"] + counts["wr_bytes"]) / bus, counts["gemm"], counts["alu"],
+                      {"read": counts["rd_bytes"]}, counts["wr_bytes"], counts["insns"])

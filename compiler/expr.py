@@ -16,6 +16,9 @@ from typing import Mapping, Union
 
 ExprLike = Union["Expr", int]
 
+#: Compiled evaluators by source text, shared by equal expressions across operators.
+_COMPILED: dict[str, object] = {}
+
 
 class Atom:
     """A term of an affine form: a variable or an opaque call."""
@@ -55,12 +58,13 @@ _CALL_SRC = {"min": "min({0}, {1})", "max": "max({0}, {1})", "div": "(({0}) // (
 
 
 class Call(Atom):
-    __slots__ = ("op", "args", "_hash")
+    __slots__ = ("op", "args", "_hash", "_text")
 
     def __init__(self, op: str, args: tuple["Expr", ...]) -> None:
         self.op = op
         self.args = args
         self._hash = hash(("call", op, args))
+        self._text: str | None = None
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Call) and other.op == self.op and other.args == self.args
@@ -69,8 +73,10 @@ class Call(Atom):
         return self._hash
 
     def __str__(self) -> str:
-        parts = [a.text(paren=self.op in ("div", "mod", "mul", "lt")) for a in self.args]
-        return _CALL_TEXT[self.op].format(*parts)
+        if self._text is None:
+            parts = [a.text(paren=self.op in ("div", "mod", "mul", "lt")) for a in self.args]
+            self._text = _CALL_TEXT[self.op].format(*parts)
+        return self._text
 
     def sort_key(self) -> str:
         return "1" + str(self)
@@ -82,14 +88,16 @@ class Call(Atom):
 class Expr:
     """`const + sum(coef * atom)`; build with `var`, `const`, arithmetic, `emin`, `emax`, `floordiv`."""
 
-    __slots__ = ("terms", "const", "_fn", "_hash")
+    __slots__ = ("terms", "const", "_fn", "_hash", "_vars")
 
     def __init__(self, terms: Mapping[Atom, int] | None = None, const: int = 0) -> None:
         items = [(a, int(c)) for a, c in (terms or {}).items() if c]
-        items.sort(key=lambda ac: ac[0].sort_key())
+        if len(items) > 1:
+            items.sort(key=lambda ac: ac[0].sort_key())
         self.terms: tuple[tuple[Atom, int], ...] = tuple(items)
         self.const = int(const)
         self._fn = None
+        self._vars: frozenset[str] | None = None
         self._hash = hash((self.terms, self.const))
 
     # ------------------------------------------------------------ queries
@@ -110,15 +118,17 @@ class Expr:
                 return c
         return 0
 
-    def free_vars(self) -> set[str]:
-        out: set[str] = set()
-        for a, _ in self.terms:
-            if isinstance(a, Var):
-                out.add(a.name)
-            else:
-                for arg in a.args:
-                    out |= arg.free_vars()
-        return out
+    def free_vars(self) -> frozenset[str]:
+        if self._vars is None:
+            out: set[str] = set()
+            for a, _ in self.terms:
+                if isinstance(a, Var):
+                    out.add(a.name)
+                else:
+                    for arg in a.args:
+                        out |= arg.free_vars()
+            self._vars = frozenset(out)
+        return self._vars
 
     def depends_on(self, name: str) -> bool:
         return name in self.free_vars()
@@ -139,11 +149,17 @@ class Expr:
             return self.const
         fn = self._fn
         if fn is None:
-            fn = self._fn = eval(f"lambda e: {self.source()}", {"min": min, "max": max, "int": int})  # noqa: S307
+            src = self.source()
+            fn = _COMPILED.get(src)
+            if fn is None:
+                fn = _COMPILED[src] = eval(f"lambda e: {src}", {"min": min, "max": max, "int": int})  # noqa: S307
+            self._fn = fn
         return fn(env)
 
     def subst(self, mapping: Mapping[str, ExprLike]) -> "Expr":
         """Replace variables by expressions (or ints), re-normalizing."""
+        if not self.terms or self.free_vars().isdisjoint(mapping):
+            return self
         out = Expr(const=self.const)
         for a, c in self.terms:
             if isinstance(a, Var):

@@ -252,6 +252,7 @@ class Func:
     buffers: tuple[BufferDecl, ...]
     body: tuple[Stmt, ...]
     attrs: tuple[tuple[str, object], ...] = ()
+    config: object = None  # the vta.isa.Config scheduled for
 
     def tensor(self, name: str) -> TensorDecl:
         for t in self.tensors:
@@ -409,7 +410,7 @@ def stmt_lines(s: Stmt, indent: int = 0) -> list[str]:
 
 
 def print_func(func: Func) -> str:
-    lines = [f"func {func.name}"]
+    lines = [f"func {func.name}" + (f" for {func.config.bitstream}" if func.config is not None else "")]
     for t in func.tensors:
         lines.append(f"  dram   {t.text()}")
     for b in func.buffers:

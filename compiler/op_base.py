@@ -20,7 +20,7 @@ from vta.jit.buffer import DeviceBuffer
 from vta.jit.command_queue import CommandQueue
 from vta.jit.device import Device
 
-from .cost_model import DEFAULT, CostParams, Prediction, predict
+from .cost_model import DEFAULT, CostParams, Prediction, simulate
 from .errors import CompileError
 from .loop_ir import Func
 from .pipeline import PipelineResult, describe, run_pipeline
@@ -60,8 +60,7 @@ class CompiledOp:
     kind = "op"
 
     def __init__(self, name: str, config: Config, func: Func, consts: dict[str, np.ndarray],
-                 vthreads: int, single_slot: bool, fill_bytes: int, params: CostParams = DEFAULT,
-                 result: PipelineResult | None = None) -> None:
+                 result: PipelineResult | None = None, params: CostParams = DEFAULT) -> None:
         self.name = name
         self.config = config
         self.func = func
@@ -70,7 +69,7 @@ class CompiledOp:
         self._consts = consts
         self._tensors = {t.name: t for t in self.result.stream.tensors.values()}
         self.work = self.program.stats(config)
-        self.prediction: Prediction = predict(self.work, config, vthreads, single_slot, params, fill_bytes)
+        self.prediction: Prediction = simulate(self.result.stream, params)
         self.last_stats: RunStats | None = None
         self._states: "weakref.WeakKeyDictionary[Device, _DeviceState]" = weakref.WeakKeyDictionary()
 

@@ -50,8 +50,7 @@ class PoolOp(CompiledOp):
         self.plan = plan
         self.tiles = Tiles(plan.th, plan.tw, plan.cot, 1, plan.batch, plan.vthreads)
         func = schedule_pool(plan, "max_pool2d")
-        fill = plan.s_in * config.inp_elem_bytes + plan.s_out * config.out_elem_bytes
-        super().__init__("max_pool2d", config, func, {"ident": identity_block(config)}, plan.vthreads, False, fill)
+        super().__init__("max_pool2d", config, func, {"ident": identity_block(config)})
 
     @staticmethod
     def _search(base: dict, shapes: str) -> PoolPlan:
@@ -108,8 +107,7 @@ class AddOp(CompiledOp):
         plan = AddPlan(config, elems, tile, 2)
         self.plan = plan
         func = schedule_add(plan, self.actions, "add")
-        super().__init__("add", config, func, {"ident": identity_block(config)}, 2, False,
-                         2 * tile * config.inp_elem_bytes)
+        super().__init__("add", config, func, {"ident": identity_block(config)})
 
     def run(self, device, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         _check_array(a, "a", np.int8, self.shape, "add.run")

@@ -21,7 +21,8 @@ def lower_to_stream(func: Func) -> Stream:
     """
     lw = _Lowerer(func)
     lw.run(func.body)
-    return Stream(func.name, lw.ops, {b.name: b for b in func.buffers}, {t.name: t for t in func.tensors})
+    return Stream(func.name, lw.ops, {b.name: b for b in func.buffers}, {t.name: t for t in func.tensors},
+                  func.config)
 
 
 class _Lowerer:

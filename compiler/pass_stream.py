@@ -242,8 +242,10 @@ def _resources(op: Op) -> tuple[list[tuple], list[tuple]]:
     if isinstance(op, SStore):
         return [("out", op.block.buffer, op.block.index)], []
     if isinstance(op, SNest):
+        if op.mode == "gemm" and op.reset:
+            return [], []  # a reset clears ACC, not OUT: it need not wait for a store of the region
         reads = []
-        if op.mode == "gemm" and not op.reset:
+        if op.mode == "gemm":
             reads = [("sram", o.block.buffer, o.base) for o in (op.src, op.wgt)]
         return reads, [("out", op.dst.block.buffer, op.dst.block.index)]
     return [], []
@@ -266,7 +268,7 @@ def insert_dependency_tokens(stream: Stream) -> Stream:
     waited: dict[tuple[Stage, Stage], int] = {}
     ops = stream.ops
     for i, op in enumerate(ops):
-        op.pops, op.pushes = [], []
+        op.pops, op.pushes, op.waits = [], [], []
         if isinstance(op, SSync):
             last_write.clear()
             last_read.clear()
@@ -292,6 +294,7 @@ def insert_dependency_tokens(stream: Stream) -> Stream:
             if j > waited.get((src, st), -1):
                 ops[j].pushes.append(st)
                 op.pops.append(src)
+                op.waits.append(j)
                 waited[(src, st)] = j
         for r in reads:
             last_read.setdefault(r, {})[st] = i

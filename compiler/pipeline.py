@@ -53,10 +53,14 @@ def describe() -> str:
 
 @dataclass
 class PipelineResult:
-    scheduled: str  # the loop IR as the schedule built it
+    scheduled_func: Func  # the loop IR as the schedule built it
     ir: Func  # the loop IR after the loop passes
     stream: Stream
     program: Program
+
+    @property
+    def scheduled(self) -> str:
+        return print_func(self.scheduled_func)
 
     @property
     def ir_text(self) -> str:
@@ -64,7 +68,7 @@ class PipelineResult:
 
 
 def run_pipeline(func: Func) -> PipelineResult:
-    scheduled = print_func(func)
+    scheduled = func
     for p in LOOP_PASSES:
         func = p(func)
     stream = LOWER(func)

@@ -213,5 +213,5 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str) -> Func:
     tensors.append(TensorDecl("out", MemType.OUT, (spec.nb, spec.cob, spec.oh, spec.ow), "output"))
     attrs = (("tiles", plan.tiles.text()), ("vthread_loop", bind or "none"),
              ("intrinsic", (cfg.batch, cfg.block_out, cfg.block_in)))
-    return Func(name, tuple(tensors), tuple(buffers), tuple(prologue + nest_loops(loops, body)), attrs)
+    return Func(name, tuple(tensors), tuple(buffers), tuple(prologue + nest_loops(loops, body)), attrs, config=cfg)
 

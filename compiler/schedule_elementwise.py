@@ -121,7 +121,7 @@ def schedule_pool(p: PoolPlan, name: str) -> Func:
                BufferDecl("accin", MemType.ACC, p.vthreads * p.s_out, p.s_in, p.vthreads, False))
     attrs = (("tiles", f"batch={p.batch} c={p.cot} h={p.th} w={p.tw} vthreads={p.vthreads}"),
              ("vthread_loop", bind or "none"), ("intrinsic", lanes))
-    return Func(name, tensors, buffers, tuple(prologue + nest_loops(loops, body)), attrs)
+    return Func(name, tensors, buffers, tuple(prologue + nest_loops(loops, body)), attrs, config=cfg)
 
 
 @dataclass(frozen=True)
@@ -166,4 +166,4 @@ def schedule_add(p: AddPlan, actions: list[Action], name: str) -> Func:
                BufferDecl("acc", MemType.ACC, 0, p.tile, p.vthreads, False))
     attrs = (("tiles", f"elements={p.tile} vthreads={p.vthreads}"), ("vthread_loop", bind or "none"),
              ("intrinsic", lanes))
-    return Func(name, tensors, buffers, tuple(prologue + nest_loops(loops, body)), attrs)
+    return Func(name, tensors, buffers, tuple(prologue + nest_loops(loops, body)), attrs, config=cfg)

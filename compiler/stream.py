@@ -44,6 +44,7 @@ class Op:
 
     pops: list[Stage] = field(default_factory=list, kw_only=True)
     pushes: list[Stage] = field(default_factory=list, kw_only=True)
+    waits: list[int] = field(default_factory=list, kw_only=True)  # stream indices of the ops popped from
 
 
 @dataclass
@@ -113,6 +114,7 @@ class Stream:
     ops: list[Op]
     buffers: dict[str, BufferDecl]
     tensors: dict[str, TensorDecl]
+    config: object = None  # the Config the stream was lowered for
 
     def region_base(self, block: Block, slot: int = 0) -> int:
         b = self.buffers[block.buffer]
