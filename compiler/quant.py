@@ -33,7 +33,9 @@ _CONV_OPS = {"Conv": "QConv", "Dense": "QDense", "ConvTranspose": "QConvTranspos
 class QuantOptions:
     """Knobs of the quantizer."""
 
-    mse_search: bool = True          # try the next finer exponent too and keep the lower-error one
+    mse_search: bool = True          # also try finer exponents (saturating outliers) and keep the lowest error
+    act_candidates: int = 2          # exponents tried for activations: e0 .. e0 + n - 1
+    weight_candidates: int = 2       # the same for weights
     max_avg_gain_bits: int = 16      # cap on e_out - e_in for average pooling (keeps int64 products safe)
 
 
@@ -64,7 +66,7 @@ class Quantizer:
             st = self.calib.stats.get(v)
             if st is None:
                 raise CompileError(f"value {v!r} was not seen during calibration")
-            cands = 2 if self.opts.mse_search else 1
+            cands = self.opts.act_candidates if self.opts.mse_search else 1
             self._exp_cache[v] = best_exp(st.values(), st.maxabs, candidates=cands)
         return self._exp_cache[v]
 
@@ -152,7 +154,8 @@ def _conv_rule(qz: Quantizer, node: Node) -> bool:
     x = qz.as_q(node.inputs[0])
     ex = qz.qexp(x)
     w = src.const(node.inputs[1]).astype(np.float32)
-    ew = best_exp(w, float(np.max(np.abs(w))), qmax=W_MAX, lo=-W_MAX, hi=W_MAX)
+    ew = best_exp(w, float(np.max(np.abs(w))), qmax=W_MAX, lo=-W_MAX, hi=W_MAX,
+                  candidates=qz.opts.weight_candidates if qz.opts.mse_search else 1)
     wq = quantize_array(w, ew, -W_MAX, W_MAX)
     ea = ex + ew
     oc = w.shape[1] if node.op == "ConvTranspose" else w.shape[0]

@@ -43,6 +43,7 @@ IMM_MIN, IMM_MAX = -(1 << 15), (1 << 15) - 1
 Q_MIN, Q_MAX = -128, 127
 W_MAX = 127  # weights are symmetric in [-127, 127]
 AVG_SHIFT = 24
+MSE_SAMPLE = 1 << 16
 
 
 def pot_exp(maxabs: float, qmax: int = 127) -> int:
@@ -61,7 +62,10 @@ def best_exp(values: np.ndarray, maxabs: float, qmax: int = 127, lo: int = Q_MIN
              candidates: int = 2) -> int:
     """Among the no-saturation exponent and the next finer ones, the one with the least squared error."""
     e0 = pot_exp(maxabs, qmax)
-    v = values.astype(np.float64).ravel()
+    v = values.ravel()
+    if v.size > MSE_SAMPLE:  # a fixed stride subsample keeps big weight tensors cheap and the choice deterministic
+        v = v[:: v.size // MSE_SAMPLE]
+    v = v.astype(np.float64)
     if v.size == 0 or maxabs <= 0:
         return e0
     best, best_err = e0, np.inf
