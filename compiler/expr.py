@@ -275,6 +275,15 @@ def _call(op: str, a: Expr, b: Expr) -> Expr:
     return Expr({Call(op, (a, b)): 1})
 
 
+def _call_args(e: Expr, op: str) -> tuple[Expr, ...]:
+    """The arguments of `e` if it is exactly one `op` call, else ()."""
+    if e.const == 0 and len(e.terms) == 1 and e.terms[0][1] == 1:
+        a = e.terms[0][0]
+        if isinstance(a, Call) and a.op == op:
+            return a.args
+    return ()
+
+
 def emin(a: ExprLike, b: ExprLike) -> Expr:
     x, y = as_expr(a), as_expr(b)
     if x == y:
@@ -282,6 +291,10 @@ def emin(a: ExprLike, b: ExprLike) -> Expr:
     d = x - y
     if d.is_const:
         return y if d.const > 0 else x
+    if y in _call_args(x, "min"):
+        return x
+    if x in _call_args(y, "min"):
+        return y
     return _call("min", x, y)
 
 
@@ -292,6 +305,10 @@ def emax(a: ExprLike, b: ExprLike) -> Expr:
     d = x - y
     if d.is_const:
         return x if d.const > 0 else y
+    if y in _call_args(x, "max"):
+        return x
+    if x in _call_args(y, "max"):
+        return y
     return _call("max", x, y)
 
 

@@ -31,6 +31,11 @@ def _axis(name: str, extent: Expr | int, nominal: int) -> Axis:
     return Axis(name, as_expr(extent), int(nominal))
 
 
+def tile_extent(tile: int, total: int, start: Expr) -> Expr:
+    """Extent of the tile starting at `start`: `tile`, or what is left at the edge when tiles do not divide."""
+    return as_expr(tile) if total % tile == 0 else emin(tile, total - start)
+
+
 def tile_loops(order: list[str], counts: dict[str, int], vthreads: int) -> tuple[dict[str, Expr], list[tuple], str | None]:
     """Tile index expressions, the loop headers (var, extent, kind, guard) and the loop bound to virtual threads."""
     bind = None
@@ -81,27 +86,27 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str) -> Func:
     # ---- tile geometry
     nbt, cot = tiles.batch, plan.cot
     nb0 = idx["batch"] * nbt
-    nbe = emin(nbt, spec.nb - nb0)
+    nbe = tile_extent(nbt, spec.nb, nb0)
     q0h, q0w = idx["h"] * plan.tq_h, idx["w"] * plan.tq_w
-    qhe, qwe = emin(plan.tq_h, rows.q_total - q0h), emin(plan.tq_w, cols.q_total - q0w)
+    qhe, qwe = tile_extent(plan.tq_h, rows.q_total, q0h), tile_extent(plan.tq_w, cols.q_total, q0w)
     oh0, ow0 = q0h * rows.out_step, q0w * cols.out_step
-    the = emin(plan.tq_h * rows.out_step, spec.oh - oh0)
-    twe = emin(plan.tq_w * cols.out_step, spec.ow - ow0)
+    the = tile_extent(plan.tq_h * rows.out_step, spec.oh, oh0)
+    twe = tile_extent(plan.tq_w * cols.out_step, spec.ow, ow0)
     ihe = (qhe - 1) * rows.in_step + rows.hi - rows.lo
     iwe = (qwe - 1) * cols.in_step + cols.hi - cols.lo
     red = var("r") if plan.n_red > 1 else Z
     if plan.tu:
         u0 = idx["co"] * plan.tu
-        ue = emin(plan.tu, spec.units - u0)
+        ue = tile_extent(plan.tu, spec.units, u0)
         co0, coe = u0 * spec.cpg, ue * spec.cpg
         c_start, c_ext = u0 * spec.span, ue * spec.span
         l0, lte = Z, as_expr(spec.span)
     else:
         co0 = idx["co"] * cot
-        coe = emin(cot, spec.cob - co0)
+        coe = tile_extent(cot, spec.cob, co0)
         u0 = floordiv(co0, spec.cpg) if spec.units > 1 else Z
         l0 = red * plan.cit
-        lte = emin(plan.cit, spec.span - l0)
+        lte = tile_extent(plan.cit, spec.span, l0)
         c_start, c_ext = u0 * spec.span + l0, lte
     # on-chip strides (compact blocks)
     IW, IA = iwe, ihe * iwe
@@ -129,8 +134,8 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str) -> Func:
     ]
     co_ext, co_nom = (as_expr(spec.cpg), spec.cpg) if plan.tu else (coe, cot)
     for ph in spec.phases:
-        ch = emin(qhe, ph.row.count - q0h)
-        cw = emin(qwe, ph.col.count - q0w)
+        ch = qhe if ph.row.count == rows.q_total else emin(qhe, ph.row.count - q0h)
+        cw = qwe if ph.col.count == cols.q_total else emin(qwe, ph.col.count - q0w)
         mh, mw = len(ph.row.taps), len(ph.col.taps)
         axes = [_axis("nb", nbe, nbt)]
         if plan.tu:
@@ -138,14 +143,19 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str) -> Func:
         axes += [_axis("co", co_ext, co_nom), _axis("ci", lte, plan.cit), _axis("kh", mh, mh), _axis("kw", mw, mw),
                  _axis("oh", ch, plan.tq_h), _axis("ow", cw, plan.tq_w)]
         one = as_expr(1)
+        names = {a.var for a in axes}
+
+        def steps(*pairs):
+            return tuple((v, as_expr(st)) for v, st in pairs if v in names)
+
         acc = Access(acc_ref, as_expr(ph.row.r) * AW + ph.col.r,
-                     (("nb", AN), ("u", spec.cpg * AC), ("co", AC), ("oh", rows.out_step * AW),
-                      ("ow", as_expr(cols.out_step))))
+                     steps(("nb", AN), ("u", spec.cpg * AC), ("co", AC), ("oh", rows.out_step * AW),
+                           ("ow", cols.out_step)))
         inp = Access(Ref("inp", Z, "x"), as_expr(ph.row.base - rows.lo) * IW + (ph.col.base - cols.lo),
-                     (("nb", IN), ("u", spec.span * IA), ("ci", IA), ("kh", IW), ("kw", one),
-                      ("oh", rows.in_step * IW), ("ow", as_expr(cols.in_step))))
+                     steps(("nb", IN), ("u", spec.span * IA), ("ci", IA), ("kh", IW), ("kw", one),
+                           ("oh", rows.in_step * IW), ("ow", cols.in_step)))
         wgt = Access(Ref("wgt", Z, "w"), as_expr(ph.tap_offset),
-                     (("u", spec.cpg * WC), ("co", WC), ("ci", as_expr(WL)), ("kh", as_expr(mw)), ("kw", one)))
+                     steps(("u", spec.cpg * WC), ("co", WC), ("ci", WL), ("kh", mw), ("kw", one)))
         note = "" if len(spec.phases) == 1 else f"phase rows {ph.row.r} mod {rows.out_step}, cols {ph.col.r} mod {cols.out_step}"
         c = Contract(tuple(axes), acc, inp, wgt, (cfg.batch, cfg.block_out, cfg.block_in), note=note)
         conds = [cnt for cnt, dim, p in ((ch, rows, ph.row), (cw, cols, ph.col)) if p.count < dim.q_total]
