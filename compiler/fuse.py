@@ -96,4 +96,13 @@ def fuse_residual(g: Graph) -> str:
     return f"fused {n} residual adds"
 
 
-FUSE_PIPELINE: list[Pass] = [fuse_activation, fuse_residual, fuse_activation]
+def _equalize(g: Graph) -> str:
+    from .passes_graph_equalize import equalize_layers
+
+    return equalize_layers(g)
+
+
+_equalize.__name__ = "equalize_layers"
+_equalize.__doc__ = "Cross-layer equalization of conv -> (ReLU) -> conv pairs (passes_graph_equalize)."
+
+FUSE_PIPELINE: list[Pass] = [fuse_activation, fuse_residual, fuse_activation, _equalize]

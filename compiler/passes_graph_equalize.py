@@ -1,0 +1,85 @@
+"""Cross-layer equalization: balance per-channel weight ranges for per-tensor power-of-two quantization.
+
+For a conv A whose output feeds only a conv B, through no activation or a ReLU
+(positively homogeneous: relu(x / s) = relu(x) / s for s > 0), output channel c of A
+can be divided by s_c and the matching input channel of B multiplied by s_c without
+changing the network's float function. Choosing s_c = sqrt(r1_c / r2_c) (r = the
+channel's largest |weight| in A and in B) makes both ranges sqrt(r1_c r2_c), so one
+per-tensor weight exponent fits every channel better. The VTA requantizes with one
+shift per tensor, so per-channel weight scales are not available to it; this is the
+standard remedy for such hardware (data-free quantization, Nagel et al. 2019).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .graph import Graph, Node
+from .passes_graph import _single_use
+
+_HOMOGENEOUS = (None, ("relu",))
+
+
+def _pairs(g: Graph) -> list[tuple[Node, Node]]:
+    cons = g.consumers()
+    out = []
+    for a in g.nodes:
+        if a.op != "Conv" or len(a.inputs) > 3 or a.attrs.get("post_act") is not None:
+            continue
+        act = a.attrs.get("act")
+        if act not in _HOMOGENEOUS and not (act[0] == "clip" and act[1] == 0.0 and act[2] is None):
+            continue
+        if not g.is_const(a.inputs[1]) or not _single_use(g, a.outputs[0]):
+            continue
+        b = cons[a.outputs[0]][0]
+        if b.op != "Conv" or b.inputs[0] != a.outputs[0] or not g.is_const(b.inputs[1]):
+            continue
+        if a.attrs.get("group", 1) != 1 and g.types[a.inputs[1]].shape[1] != 1:
+            continue  # grouped (not depthwise) A: its channel scaling would mix groups' weights; keep simple
+        out.append((a, b))
+    return out
+
+
+def _b_input_ranges(w2: np.ndarray, group: int, cin: int) -> np.ndarray:
+    """max |W2| over everything that multiplies input channel c, for each c."""
+    o, ipg = w2.shape[:2]
+    opg = o // group
+    r = np.zeros(cin)
+    for c in range(cin):
+        grp, k = divmod(c, ipg)
+        r[c] = np.abs(w2[grp * opg:(grp + 1) * opg, k]).max()
+    return r
+
+
+def _scale_b_inputs(w2: np.ndarray, s: np.ndarray, group: int) -> np.ndarray:
+    o, ipg = w2.shape[:2]
+    opg = o // group
+    w2 = w2.copy()
+    for c, sc in enumerate(s):
+        grp, k = divmod(c, ipg)
+        w2[grp * opg:(grp + 1) * opg, k] *= sc
+    return w2
+
+
+def equalize_layers(g: Graph, rounds: int = 4) -> str:
+    """Rescale conv -> (ReLU) -> conv pairs so per-channel weight ranges match (float function unchanged)."""
+    pairs = _pairs(g)
+    for _ in range(rounds):
+        for a, b in pairs:
+            w1 = g.const(a.inputs[1]).astype(np.float64)
+            w2 = g.const(b.inputs[1]).astype(np.float64)
+            cout = w1.shape[0]
+            r1 = np.abs(w1.reshape(cout, -1)).max(axis=1)
+            r2 = _b_input_ranges(w2, b.attrs.get("group", 1), cout)
+            ok = (r1 > 0) & (r2 > 0)
+            s = np.ones(cout)
+            s[ok] = np.sqrt(r1[ok] / r2[ok])
+            w1 = w1 / s.reshape((-1,) + (1,) * (w1.ndim - 1))
+            a.inputs[1] = g.add_const(a.inputs[1] + "_eq", w1.astype(np.float32), unique=True)
+            if len(a.inputs) > 2 and a.inputs[2]:
+                a.inputs[2] = g.add_const(a.inputs[2] + "_eq", (g.const(a.inputs[2]) / s).astype(np.float32),
+                                          unique=True)
+            b.inputs[1] = g.add_const(b.inputs[1] + "_eq",
+                                      _scale_b_inputs(w2, s, b.attrs.get("group", 1)).astype(np.float32), unique=True)
+    g.remove_dead()
+    return f"equalized {len(pairs)} conv pairs"
