@@ -284,32 +284,26 @@ def _call_args(e: Expr, op: str) -> tuple[Expr, ...]:
     return ()
 
 
-def emin(a: ExprLike, b: ExprLike) -> Expr:
+def _minmax(op: str, a: ExprLike, b: ExprLike) -> Expr:
     x, y = as_expr(a), as_expr(b)
     if x == y:
         return x
     d = x - y
     if d.is_const:
-        return y if d.const > 0 else x
-    if y in _call_args(x, "min"):
+        return x if (d.const > 0) == (op == "max") else y
+    if y in _call_args(x, op):
         return x
-    if x in _call_args(y, "min"):
+    if x in _call_args(y, op):
         return y
-    return _call("min", x, y)
+    return _call(op, x, y)
+
+
+def emin(a: ExprLike, b: ExprLike) -> Expr:
+    return _minmax("min", a, b)
 
 
 def emax(a: ExprLike, b: ExprLike) -> Expr:
-    x, y = as_expr(a), as_expr(b)
-    if x == y:
-        return x
-    d = x - y
-    if d.is_const:
-        return x if d.const > 0 else y
-    if y in _call_args(x, "max"):
-        return x
-    if x in _call_args(y, "max"):
-        return y
-    return _call("max", x, y)
+    return _minmax("max", a, b)
 
 
 def floordiv(a: ExprLike, b: ExprLike) -> Expr:

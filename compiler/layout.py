@@ -25,35 +25,37 @@ def padded(n: int, block: int) -> int:
     return ceil_div(n, block) * block
 
 
+def _pack_blocks(x: np.ndarray, b0: int, b1: int, pad_value: int = 0) -> np.ndarray:
+    """(A, B, H, W) -> (A/b0, B/b1, H, W, b0, b1): the two leading dimensions blocked and moved inward."""
+    a, bb, h, w = x.shape
+    full = np.full((padded(a, b0), padded(bb, b1), h, w), pad_value, dtype=x.dtype)
+    full[:a, :bb] = x
+    return np.ascontiguousarray(full.reshape(padded(a, b0) // b0, b0, padded(bb, b1) // b1, b1, h, w)
+                                .transpose(0, 2, 4, 5, 1, 3))
+
+
+def _unpack_blocks(p: np.ndarray, a: int, bb: int) -> np.ndarray:
+    n0, n1, h, w, b0, b1 = p.shape
+    return np.ascontiguousarray(p.transpose(0, 4, 1, 5, 2, 3).reshape(n0 * b0, n1 * b1, h, w)[:a, :bb])
+
+
 def pack_activation(x: np.ndarray, config: Config, pad_value: int = 0) -> np.ndarray:
     """int8 (N, C, H, W) -> (N/b, C/c, H, W, b, c); padded batch and channels hold `pad_value`."""
-    b, c = config.batch, config.block_in
-    n, ch, h, w = x.shape
-    full = np.full((padded(n, b), padded(ch, c), h, w), pad_value, dtype=x.dtype)
-    full[:n, :ch] = x
-    return np.ascontiguousarray(full.reshape(padded(n, b) // b, b, padded(ch, c) // c, c, h, w)
-                                .transpose(0, 2, 4, 5, 1, 3))
+    return _pack_blocks(x, config.batch, config.block_in, pad_value)
 
 
 def unpack_activation(p: np.ndarray, n: int, ch: int) -> np.ndarray:
     """(N/b, C/c, H, W, b, c) -> (N, C, H, W), dropping padded batch entries and channels."""
-    nb, cb, h, w, b, c = p.shape
-    return np.ascontiguousarray(p.transpose(0, 4, 1, 5, 2, 3).reshape(nb * b, cb * c, h, w)[:n, :ch])
+    return _unpack_blocks(p, n, ch)
 
 
 def pack_weight(w: np.ndarray, config: Config) -> np.ndarray:
     """int8 (O, I, KH, KW) -> (O/c, I/c, KH, KW, c_o, c_i), zero-padded."""
-    c = config.block_out
-    o, i, kh, kw = w.shape
-    full = np.zeros((padded(o, c), padded(i, c), kh, kw), dtype=w.dtype)
-    full[:o, :i] = w
-    return np.ascontiguousarray(full.reshape(padded(o, c) // c, c, padded(i, c) // c, c, kh, kw)
-                                .transpose(0, 2, 4, 5, 1, 3))
+    return _pack_blocks(w, config.block_out, config.block_in)
 
 
 def unpack_weight(p: np.ndarray, o: int, i: int) -> np.ndarray:
-    ob, ib, kh, kw, c, _ = p.shape
-    return np.ascontiguousarray(p.transpose(0, 4, 1, 5, 2, 3).reshape(ob * c, ib * c, kh, kw)[:o, :i])
+    return _unpack_blocks(p, o, i)
 
 
 def pack_bias(bias: np.ndarray, config: Config, channels_padded: int | None = None) -> np.ndarray:

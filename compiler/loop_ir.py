@@ -274,40 +274,32 @@ class Func:
 
 
 # ---------------------------------------------------------------------- generic traversal
-def map_exprs(node, fn: Callable[[Expr], Expr]):
-    """Rebuild a node (statement, access, ref, ...) with `fn` applied to every Expr inside it."""
-    if isinstance(node, Expr):
+def _map(node, leaf: type, fn: Callable):
+    """Rebuild a node with `fn` applied to every instance of `leaf` inside it (dataclasses and tuples)."""
+    if isinstance(node, leaf):
         return fn(node)
     if isinstance(node, tuple):
-        return tuple(map_exprs(x, fn) for x in node)
+        return tuple(_map(x, leaf, fn) for x in node)
     if dataclasses.is_dataclass(node) and not isinstance(node, type):
         changes = {}
         for f in dataclasses.fields(node):
             v = getattr(node, f.name)
-            if isinstance(v, (Expr, tuple)) or (dataclasses.is_dataclass(v) and not isinstance(v, type)):
-                nv = map_exprs(v, fn)
+            if isinstance(v, (leaf, tuple)) or (dataclasses.is_dataclass(v) and not isinstance(v, type)):
+                nv = _map(v, leaf, fn)
                 if nv is not v:
                     changes[f.name] = nv
         return dataclasses.replace(node, **changes) if changes else node
     return node
+
+
+def map_exprs(node, fn: Callable[[Expr], Expr]):
+    """Rebuild a node (statement, access, ref, ...) with `fn` applied to every Expr inside it."""
+    return _map(node, Expr, fn)
 
 
 def map_refs(node, fn: Callable[[Ref], Ref]):
     """Rebuild a node with `fn` applied to every Ref inside it."""
-    if isinstance(node, Ref):
-        return fn(node)
-    if isinstance(node, tuple):
-        return tuple(map_refs(x, fn) for x in node)
-    if dataclasses.is_dataclass(node) and not isinstance(node, type) and not isinstance(node, Expr):
-        changes = {}
-        for f in dataclasses.fields(node):
-            v = getattr(node, f.name)
-            if isinstance(v, (Ref, tuple)) or (dataclasses.is_dataclass(v) and not isinstance(v, type)):
-                nv = map_refs(v, fn)
-                if nv is not v:
-                    changes[f.name] = nv
-        return dataclasses.replace(node, **changes) if changes else node
-    return node
+    return _map(node, Ref, fn)
 
 
 def subst(node, mapping: dict[str, Expr | int]):
@@ -346,19 +338,19 @@ def _axes_text(axes: tuple[Axis, ...] | tuple[NestAxis, ...]) -> str:
     return ", ".join(f"{a.var}<{a.extent}" for a in axes)
 
 
+def _with_body(head: str, body: tuple[Stmt, ...], indent: int) -> list[str]:
+    lines = ["  " * indent + head]
+    for b in body:
+        lines += stmt_lines(b, indent + 1)
+    return lines
+
+
 def stmt_lines(s: Stmt, indent: int = 0) -> list[str]:
     pad = "  " * indent
     if isinstance(s, For):
-        head = "vthread" if s.kind == "vthread" else "for"
-        lines = [f"{pad}{head} {s.var} in 0..{s.extent}:"]
-        for b in s.body:
-            lines += stmt_lines(b, indent + 1)
-        return lines
+        return _with_body(f"{'vthread' if s.kind == 'vthread' else 'for'} {s.var} in 0..{s.extent}:", s.body, indent)
     if isinstance(s, If):
-        lines = [f"{pad}if {s.cond}:"]
-        for b in s.body:
-            lines += stmt_lines(b, indent + 1)
-        return lines
+        return _with_body(f"if {s.cond}:", s.body, indent)
     if isinstance(s, Copy):
         arrow = "<-" if s.direction == "load" else "->"
         padded = [d for d, p in zip("nchw", s.pad) if p]
@@ -380,10 +372,7 @@ def stmt_lines(s: Stmt, indent: int = 0) -> list[str]:
         return [f"{pad}for {_axes_text(s.axes)}: {s.dst.text()} = {expr}{note}"]
     if isinstance(s, DmaGroup):
         arrow = "<-" if s.direction == "load" else "->"
-        lines = [f"{pad}block {s.ref.text()} {arrow} {s.region.text()}:"]
-        for b in s.body:
-            lines += stmt_lines(b, indent + 1)
-        return lines
+        return _with_body(f"block {s.ref.text()} {arrow} {s.region.text()}:", s.body, indent)
     if isinstance(s, Dma):
         op = "LOAD" if s.direction == "load" else "STORE"
         pads = "" if all(p == 0 for p in s.pads) else " pad=(" + ", ".join(str(p) for p in s.pads) + ")"

@@ -184,22 +184,30 @@ class ConvOp(CompiledOp):
         return y.reshape(self.output_shape)
 
 
+def _operands(op: str, config: Config | None, input_shape, weight, weight_layout: str,
+              bias, bias_channels) -> tuple[Config, tuple[int, ...]]:
+    """The Config and the input shape, after checking the shape's rank, the weight's rank and the bias."""
+    rank = 2 if op == "dense" else 4
+    shape = tuple(int(v) for v in input_shape) if isinstance(input_shape, (tuple, list)) else None
+    if shape is None or len(shape) != rank:
+        raise CompileError(f"{op}: input_shape must be {'(N, I)' if rank == 2 else '(N, C, H, W)'}, "
+                           f"got {input_shape!r}")
+    if not isinstance(weight, np.ndarray) or weight.ndim != weight_layout.count(",") + 1:
+        raise CompileError(f"{op}: weight must be an int8 numpy array {weight_layout}")
+    if bias is not None:
+        _check_array(bias, "bias", np.int32, (weight.shape[bias_channels],), op)
+    return (config if config is not None else Config()), shape
+
+
 def conv2d(weight: np.ndarray, bias: np.ndarray | None = None, *, input_shape, stride=1, padding=0, groups: int = 1,
            epilogue=(), config: Config | None = None, tiles=None) -> ConvOp:
-    cfg = config if config is not None else Config()
     op = "conv2d"
-    shape = tuple(int(v) for v in input_shape) if isinstance(input_shape, (tuple, list)) else None
-    if shape is None or len(shape) != 4:
-        raise CompileError(f"{op}: input_shape must be (N, C, H, W), got {input_shape!r}")
-    if not isinstance(weight, np.ndarray) or weight.ndim != 4:
-        raise CompileError(f"{op}: weight must be an int8 numpy array (O, I/groups, KH, KW)")
+    cfg, shape = _operands(op, config, input_shape, weight, "(O, I/groups, KH, KW)", bias, 0)
     o, ig, kh, kw = weight.shape
     if not isinstance(groups, int) or groups < 1 or shape[1] % groups or o % groups:
         raise CompileError(f"{op} input {shape}, weight {weight.shape}: groups={groups!r} must be a positive "
                            f"divisor of the input ({shape[1]}) and output ({o}) channels")
     _check_array(weight, "weight", np.int8, (o, shape[1] // groups, kh, kw), f"{op} input {shape}")
-    if bias is not None:
-        _check_array(bias, "bias", np.int32, (o,), op)
     st, pd = _pair(stride, "stride", op), _pair(padding, "padding", op)
     spec = make_conv_spec(op, cfg, shape, o, kh, kw, st, pd, groups)
     dense = expand_groups(weight, groups) if groups > 1 else weight
@@ -209,17 +217,10 @@ def conv2d(weight: np.ndarray, bias: np.ndarray | None = None, *, input_shape, s
 
 def dense(weight: np.ndarray, bias: np.ndarray | None = None, *, input_shape, epilogue=(), config: Config | None = None,
           tiles=None) -> ConvOp:
-    cfg = config if config is not None else Config()
     op = "dense"
-    shape = tuple(int(v) for v in input_shape) if isinstance(input_shape, (tuple, list)) else None
-    if shape is None or len(shape) != 2:
-        raise CompileError(f"{op}: input_shape must be (N, I), got {input_shape!r}")
-    if not isinstance(weight, np.ndarray) or weight.ndim != 2:
-        raise CompileError(f"{op}: weight must be an int8 numpy array (O, I)")
+    cfg, shape = _operands(op, config, input_shape, weight, "(O, I)", bias, 0)
     o = weight.shape[0]
     _check_array(weight, "weight", np.int8, (o, shape[1]), f"{op} input {shape}")
-    if bias is not None:
-        _check_array(bias, "bias", np.int32, (o,), op)
     spec = make_conv_spec(op, cfg, (shape[0], shape[1], 1, 1), o, 1, 1, (1, 1), (0, 0))
     if isinstance(tiles, Tiles):
         tiles = Tiles(1, 1, tiles.co, tiles.ci, tiles.batch, tiles.vthreads, tiles.order)
@@ -229,17 +230,10 @@ def dense(weight: np.ndarray, bias: np.ndarray | None = None, *, input_shape, ep
 
 def conv2d_transpose(weight: np.ndarray, bias: np.ndarray | None = None, *, input_shape, stride=1, padding=0,
                      output_padding=0, epilogue=(), config: Config | None = None, tiles=None) -> ConvOp:
-    cfg = config if config is not None else Config()
     op = "conv2d_transpose"
-    shape = tuple(int(v) for v in input_shape) if isinstance(input_shape, (tuple, list)) else None
-    if shape is None or len(shape) != 4:
-        raise CompileError(f"{op}: input_shape must be (N, C, H, W), got {input_shape!r}")
-    if not isinstance(weight, np.ndarray) or weight.ndim != 4:
-        raise CompileError(f"{op}: weight must be an int8 numpy array (I, O, KH, KW)")
+    cfg, shape = _operands(op, config, input_shape, weight, "(I, O, KH, KW)", bias, 1)
     i, o, kh, kw = weight.shape
     _check_array(weight, "weight", np.int8, (shape[1], o, kh, kw), f"{op} input {shape}")
-    if bias is not None:
-        _check_array(bias, "bias", np.int32, (o,), op)
     st, pd = _pair(stride, "stride", op), _pair(padding, "padding", op)
     opad = _pair(output_padding, "output_padding", op)
     spec = make_conv_spec(op, cfg, shape, o, kh, kw, st, pd, 1, opad, transpose=True)
