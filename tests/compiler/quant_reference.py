@@ -194,10 +194,8 @@ def run_reference(graph, feeds: dict[str, np.ndarray], keep_all: bool = False) -
                 v = (v + (1 << (s - 1))) >> s if s > 0 else v << -s
                 parts.append(np.clip(v, -128, 127).astype(np.int8))
             y = np.concatenate(parts, axis=a["axis"])
-        elif op == "Reshape":
-            y = ins[0].reshape(graph.types[node.outputs[0]].shape)
-        elif op in ("Squeeze", "Unsqueeze"):
-            y = ins[0].reshape(graph.types[node.outputs[0]].shape)
+        elif op in ("Reshape", "Squeeze", "Unsqueeze"):  # the batch may be a multiple of the compiled one
+            y = ins[0].reshape((-1,) + tuple(graph.types[node.outputs[0]].shape[1:]))
         elif op == "Transpose":
             y = np.transpose(ins[0], a["perm"])
         elif op == "Softmax":
