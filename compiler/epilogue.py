@@ -21,8 +21,8 @@ IMM_MIN, IMM_MAX = -(1 << 15), (1 << 15) - 1
 class Step:
     """Base class of epilogue steps."""
 
-    def alu(self) -> list[tuple[str, int]]:
-        """(alu op, immediate) pairs for immediate steps; [] for tensor steps."""
+    def alu(self) -> list[tuple[str, object]]:
+        """(elementwise op, immediate) pairs for immediate steps; [] for tensor steps."""
         return []
 
 
@@ -32,15 +32,15 @@ class Shr(Step):
 
     n: int
 
-    def alu(self) -> list[tuple[str, int]]:
-        return [("shr", self.n)]
+    def alu(self) -> list[tuple[str, object]]:
+        return [("shr", self.n)] if not isinstance(self.n, int) or self.n >= 0 else [("shl", -self.n)]
 
 
 @dataclass(frozen=True)
 class AddImm(Step):
     c: int
 
-    def alu(self) -> list[tuple[str, int]]:
+    def alu(self) -> list[tuple[str, object]]:
         return [("add", self.c)]
 
 
@@ -48,7 +48,7 @@ class AddImm(Step):
 class MulImm(Step):
     c: int
 
-    def alu(self) -> list[tuple[str, int]]:
+    def alu(self) -> list[tuple[str, object]]:
         return [("mul", self.c)]
 
 
@@ -56,7 +56,7 @@ class MulImm(Step):
 class MinImm(Step):
     c: int
 
-    def alu(self) -> list[tuple[str, int]]:
+    def alu(self) -> list[tuple[str, object]]:
         return [("min", self.c)]
 
 
@@ -64,7 +64,7 @@ class MinImm(Step):
 class MaxImm(Step):
     c: int
 
-    def alu(self) -> list[tuple[str, int]]:
+    def alu(self) -> list[tuple[str, object]]:
         return [("max", self.c)]
 
 
@@ -75,16 +75,16 @@ class Clip(Step):
     lo: int
     hi: int
 
-    def alu(self) -> list[tuple[str, int]]:
-        return [("max", self.lo), ("min", self.hi)]
+    def alu(self) -> list[tuple[str, object]]:
+        return [("clip", (self.lo, self.hi))]
 
 
 @dataclass(frozen=True)
 class Relu(Step):
     """MaxImm(0)."""
 
-    def alu(self) -> list[tuple[str, int]]:
-        return [("max", 0)]
+    def alu(self) -> list[tuple[str, object]]:
+        return [("relu", None)]
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,8 @@ class AddResidual(Step):
     """+ a second int8 tensor of the output's shape, passed to run()."""
 
 
-#: One lowered epilogue action: ("alu", op, imm), ("bias",) or ("residual",).
+#: One lowered epilogue action: ("alu", op, imm), ("bias",) or ("residual",); op is an elementwise op of
+#: tensorize_alu (add, mul, min, max, shr, shl, clip with imm (lo, hi), relu with imm None).
 Action = tuple
 
 
@@ -126,11 +127,26 @@ def lower_epilogue(op: str, epilogue: tuple | list, *, has_bias: bool, allow_res
             actions.append(("residual",))
             continue
         for alu_op, imm in step.alu():
-            if not isinstance(imm, (int, np.integer)) or isinstance(imm, bool) or not IMM_MIN <= int(imm) <= IMM_MAX:
-                raise CompileError(f"{op}: epilogue step {i} {step!r}: immediate {imm!r} does not fit the ALU's "
-                                   f"16-bit signed field [{IMM_MIN}, {IMM_MAX}]")
-            actions.append(("alu", alu_op, int(imm)))
+            values = () if imm is None else imm if isinstance(imm, tuple) else (imm,)
+            for v in values:
+                if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or not IMM_MIN <= int(v) <= IMM_MAX:
+                    raise CompileError(f"{op}: epilogue step {i} {step!r}: immediate {v!r} does not fit the ALU's "
+                                       f"16-bit signed field [{IMM_MIN}, {IMM_MAX}]")
+            if alu_op == "shl" and int(imm) > IMM_MAX:
+                raise CompileError(f"{op}: epilogue step {i} {step!r}: a left shift by {imm} does not fit the ALU's "
+                                   "16-bit signed field")
+            norm = tuple(int(v) for v in values) if isinstance(imm, tuple) else (None if imm is None else int(imm))
+            actions.append(("alu", alu_op, norm))
     return actions
+
+
+#: ALU instructions per elementwise op (clip is MAX then MIN; copy from a tensor is MUL 0 then ADD).
+ALU_INSTRUCTIONS = {"clip": 2}
+
+
+def alu_instructions(actions: list[Action]) -> int:
+    """ALU instructions the epilogue's immediate steps lower to (for the cost model)."""
+    return sum(ALU_INSTRUCTIONS.get(a[1], 1) for a in actions if a[0] == "alu")
 
 
 def reference_epilogue(acc: np.ndarray, actions: list[Action], bias_per_channel: np.ndarray | None = None,
@@ -154,6 +170,12 @@ def reference_epilogue(acc: np.ndarray, actions: list[Action], bias_per_channel:
                 a = np.minimum(a, imm)
             elif op == "max":
                 a = np.maximum(a, imm)
+            elif op == "clip":
+                a = np.minimum(np.maximum(a, imm[0]), imm[1])
+            elif op == "relu":
+                a = np.maximum(a, 0)
+            elif op == "shl":
+                a = a << min(imm, 32)
             else:
                 a = a >> min(imm, 31) if imm >= 0 else (a << min(-imm, 32))
         a = ((a + (1 << 31)) % (1 << 32)) - (1 << 31)  # int32 wrap after every ALU step

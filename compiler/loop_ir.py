@@ -180,13 +180,13 @@ class Fill(Stmt):
 
 @dataclass(frozen=True)
 class Elementwise(Stmt):
-    """dst = op(dst, imm or src) on every lane, over `axes` (op: add, mul, min, max, shr)."""
+    """dst = op(dst, imm or src) on every lane, over `axes` (op: see pass_tensorize.ALU_OPS; clip's imm is (lo, hi))."""
 
     op: str
     axes: tuple[Axis, ...]
     dst: Access
     src: Access | None = None
-    imm: int | None = None
+    imm: int | tuple[int, int] | None = None
     note: str = ""
 
 
@@ -279,7 +279,8 @@ def _map(node, leaf: type, fn: Callable):
     if isinstance(node, leaf):
         return fn(node)
     if isinstance(node, tuple):
-        return tuple(_map(x, leaf, fn) for x in node)
+        out = tuple(_map(x, leaf, fn) for x in node)
+        return node if all(a is b for a, b in zip(out, node)) else out
     if dataclasses.is_dataclass(node) and not isinstance(node, type):
         changes = {}
         for f in dataclasses.fields(node):
@@ -365,9 +366,15 @@ def stmt_lines(s: Stmt, indent: int = 0) -> list[str]:
         note = f"  # {s.note}" if s.note else ""
         return [f"{pad}for {_axes_text(s.axes)}: {s.dst.text()} = 0{note}"]
     if isinstance(s, Elementwise):
-        rhs = str(s.imm) if s.imm is not None else s.src.text()
-        sym = {"add": "+", "mul": "*", "shr": ">>"}.get(s.op)
-        expr = f"{s.dst.text()} {sym} {rhs}" if sym else f"{s.op}({s.dst.text()}, {rhs})"
+        imm = s.imm if not isinstance(s.imm, tuple) else ", ".join(map(str, s.imm))
+        rhs = str(imm) if s.imm is not None else (s.src.text() if s.src is not None else "")
+        sym = {"add": "+", "mul": "*", "shr": ">>", "shl": "<<"}.get(s.op)
+        if sym:
+            expr = f"{s.dst.text()} {sym} {rhs}"
+        elif s.op == "copy":
+            expr = rhs or s.dst.text()
+        else:
+            expr = f"{s.op}({s.dst.text()}{', ' + rhs if rhs else ''})"
         note = f"  # {s.note}" if s.note else ""
         return [f"{pad}for {_axes_text(s.axes)}: {s.dst.text()} = {expr}{note}"]
     if isinstance(s, DmaGroup):

@@ -9,7 +9,7 @@ import numpy as np
 from vta.isa.config import Config
 
 from .cost_model import Candidates, roofline_cycles, search, simulate
-from .epilogue import lower_epilogue
+from .epilogue import alu_instructions, lower_epilogue
 from .errors import CompileError
 from .layout import expand_groups, pack_activation, pack_bias, pack_weight_blocks, identity_block, unpack_activation
 from .op_base import CompiledOp
@@ -98,7 +98,7 @@ class ConvOp(CompiledOp):
         if tiles is not None and not isinstance(tiles, MeasureTiles):
             raise CompileError(f"{self.kind} {self.spec.shapes()}: tiles must be None, a Tiles or MeasureTiles, "
                                f"got {tiles!r}")
-        alu_steps = sum(1 for a in self.actions if a[0] == "alu")
+        alu_steps = alu_instructions(self.actions)
         self.candidates = search(self.spec, alu_steps=alu_steps, bias=bias, residual=self.has_residual)
         if not self.candidates.tiles:
             # the smallest tile gives the most specific message about what does not fit

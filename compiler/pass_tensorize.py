@@ -6,7 +6,14 @@ from .errors import CompileError
 from .expr import Expr, as_expr, var
 from .loop_ir import Access, Axis, Contract, Elementwise, Fill, For, Func, NestAxis, Stmt, UopNest, rewrite
 
-ALU_OPS = ("min", "max", "add", "shr", "mul")
+#: Elementwise op -> ALU instructions as (opcode, immediate from the statement's operand).
+#: copy without a source refreshes OUT in place (SHR 0, as upstream); with a source it is MUL 0, ADD src.
+ALU_EXPANSION = {
+    "add": [("add", "arg")], "mul": [("mul", "arg")], "min": [("min", "arg")], "max": [("max", "arg")],
+    "shr": [("shr", "arg")], "shl": [("shr", "neg")], "clip": [("max", "lo"), ("min", "hi")],
+    "relu": [("max", 0)], "copy": [("shr", 0)], "copy_from": [("mul", 0), ("add", "arg")],
+}
+ALU_OPS = tuple(k for k in ALU_EXPANSION if k != "copy_from")
 
 
 def _nest_axes(axes: tuple[Axis, ...], dst: Access, src: Access | None, wgt: Access | None) -> list[NestAxis]:
@@ -69,18 +76,39 @@ def _shift(acc: Access | None, delta: Expr) -> Access | None:
 def tensorize_alu(func: Func) -> Func:
     """Replace Elementwise statements by ALU micro-op nests.
 
-    Establishes: no Elementwise remains. add/mul/min/max/shr map to the ALU opcodes
-    (a left shift is SHR with a negative amount); an immediate operand sets use_imm,
-    a tensor operand must live in ACC and is read through the nest's src index.
+    Establishes: no Elementwise remains. add/mul/min/max/shr map to one ALU instruction
+    each, shl to SHR by the negated amount, clip to MAX lo then MIN hi, relu to MAX 0,
+    copy to SHR 0 in place (which rewrites OUT) or, from another ACC region, MUL 0 then
+    ADD. An immediate sets use_imm; a tensor operand lives in ACC and is read through
+    the nest's src index (e.g. the bias, broadcast by a zero step over pixels).
     """
     def fn(s: Stmt):
         if not isinstance(s, Elementwise):
             return None
         if s.op not in ALU_OPS:
             raise CompileError(f"{func.name}: elementwise op {s.op!r} has no ALU opcode (have {', '.join(ALU_OPS)})")
-        if (s.imm is None) == (s.src is None):
+        no_operand = s.op in ("relu", "copy")
+        if s.op == "copy" and s.src is not None:
+            steps = ALU_EXPANSION["copy_from"]
+        elif no_operand and (s.imm is not None or s.src is not None):
+            raise CompileError(f"{func.name}: elementwise {s.op} takes no operand")
+        elif not no_operand and (s.imm is None) == (s.src is None):
             raise CompileError(f"{func.name}: elementwise {s.op} needs exactly one of an immediate and a tensor operand")
-        return UopNest("alu", s.dst, s.src, None, tuple(_nest_axes(s.axes, s.dst, s.src, None)), alu_op=s.op,
-                       imm=s.imm, note=s.note)
+        else:
+            steps = ALU_EXPANSION[s.op]
+        nests = []
+        for opcode, arg in steps:
+            src = s.src if arg == "arg" else None
+            if arg == "arg":
+                imm = s.imm
+            elif arg == "neg":
+                imm = -s.imm
+            elif arg in ("lo", "hi"):
+                imm = s.imm[0 if arg == "lo" else 1]
+            else:
+                imm = arg
+            nests.append(UopNest("alu", s.dst, src, None, tuple(_nest_axes(s.axes, s.dst, src, None)),
+                                 alu_op=opcode, imm=imm if src is None else None, note=s.note))
+        return tuple(nests)
 
     return func.with_body(rewrite(func.body, fn))

@@ -229,3 +229,30 @@ def test_edge_tiles_that_do_not_divide_the_layer(fsim):
         assert np.array_equal(conv.run(fsim, x), (ref.conv2d(x, w, (1, 2), (1, 2)) >> 8).astype(np.int8))
         assert len({k.key for k in conv.program.kernels() if k.mode == "gemm"}) > 1  # edge tiles have own kernels
     assert GEMM != LOAD
+
+
+def test_alu_tensorization_of_named_elementwise_ops(fsim):
+    """shl, clip, relu, copy (in place and from another ACC region) expand to the ALU's opcodes."""
+    from vta.compiler.expr import as_expr
+    from vta.compiler.loop_ir import Access, Axis, Elementwise, Func, Ref, UopNest
+    from vta.compiler.pass_tensorize import tensorize_alu
+
+    e = (Axis("e", as_expr(8), 8),)
+    acc = Access(Ref("acc"), as_expr(0), (("e", as_expr(1)),))
+    other = Access(Ref("acc"), as_expr(8), (("e", as_expr(1)),))
+    body = (Elementwise("shl", e, acc, imm=3), Elementwise("clip", e, acc, imm=(-5, 9)), Elementwise("relu", e, acc),
+            Elementwise("copy", e, acc), Elementwise("copy", e, acc, src=other))
+    out = tensorize_alu(Func("t", (), (), body)).body
+    got = [(n.alu_op, n.imm, n.src is not None) for n in out if isinstance(n, UopNest)]
+    assert got == [("shr", -3, False), ("max", -5, False), ("min", 9, False), ("max", 0, False), ("shr", 0, False),
+                   ("mul", 0, False), ("add", None, True)]
+    # and through an operator: the epilogue's Clip, Relu and a left shift, in the IR and on the device
+    rng = np.random.default_rng(SEED)
+    w = _rand(rng, (16, 16, 1, 1))
+    conv = ops.conv2d(w, None, input_shape=(1, 16, 4, 4), epilogue=(ops.Shr(-2), ops.Relu(), ops.Clip(3, 90)))
+    text = conv.scheduled_text()
+    assert "acc[t][e] << 2" in text or "acc[0][e] << 2" in text
+    assert "relu(" in text and "clip(" in text and ", 3, 90)" in text
+    x = _rand(rng, (1, 16, 4, 4))
+    want = np.clip(np.maximum(ref.wrap32(ref.conv2d(x, w) << 2), 0), 3, 90).astype(np.int8)
+    assert np.array_equal(conv.run(fsim, x), want)
