@@ -29,7 +29,7 @@ from vta.isa.opcodes import MemType, Stage
 
 from .expr import ceil_div
 from .pass_lower import PAD_MAX
-from .stream import SLoad, SNest, SStore, SSync, Stream
+from .stream import SLoad, SStore, SSync, Stream
 from .tiling import ORDERS, Tiles
 from .workload import ConvSpec
 

@@ -174,9 +174,14 @@ def build_kernels(stream: Stream) -> Stream:
     the micro-op buffer once per synchronize.
     """
     cache: dict[tuple, UopKernel] = {}
+    depth = stream.config.uop_depth if stream.config is not None else None
     for op in stream.ops:
         if isinstance(op, SNest):
             op.kernels = _kernels(op, cache)
+            for k in op.kernels:
+                if depth is not None and len(k) > depth:
+                    raise CompileError(f"{stream.name}: a {k.describe()} kernel does not fit the {depth}-entry "
+                                       "micro-op buffer; use smaller tiles")
     return stream
 
 

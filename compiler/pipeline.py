@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from .codegen import Program, codegen
-from .loop_ir import Func, print_func
+from .ir_print import print_func
+from .loop_ir import Func
 from .pass_dma import inject_dma
 from .pass_fold import fold_uop_loops
 from .pass_lower import lower_to_stream

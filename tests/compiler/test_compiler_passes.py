@@ -86,7 +86,7 @@ def _token_cases():
     tail = (ops.Shr(8), ops.AddBias(), ops.Clip(0, 127))
     yield "conv", lambda cfg: ops.conv2d(_rand(rng, (40, 24, 3, 3)), np.arange(40, dtype=np.int32),
                                          input_shape=(cfg.batch, 24, 11, 9), stride=2, padding=1, epilogue=tail,
-                                         config=cfg), ((cfg_batch := None),)
+                                         config=cfg), ()
     yield "resid", lambda cfg: ops.conv2d(_rand(rng, (32, 32, 1, 1)), None, input_shape=(cfg.batch, 32, 8, 8),
                                           epilogue=(ops.Shr(5), ops.AddResidual()), config=cfg), ("res",)
     yield "group", lambda cfg: ops.conv2d(_rand(rng, (64, 1, 3, 3)), None, input_shape=(1, 64, 9, 9), padding=1,
