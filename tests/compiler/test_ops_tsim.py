@@ -86,3 +86,31 @@ def test_dcgan_match_fsim_on_tsim(name, devices):
     wt = rng.integers(-128, 128, (ci, co, 4, 4), dtype=np.int8)
     op = ops.conv2d_transpose(wt, None, input_shape=(1, ci, h, w), stride=2, padding=1, epilogue=TAIL[:1])
     _same(op, devices, rng.integers(-128, 128, (1, ci, h, w), dtype=np.int8))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset", ["4x16x16", "1x32x32"])
+def test_other_core_shapes_match_fsim_on_tsim(preset):
+    """Each core shape is its own RTL build (minutes the first time, then cached)."""
+    cfg = Config.load(preset)
+    try:
+        tsim = open_device("tsim", cfg, verbose=0)
+    except VtaError as exc:
+        pytest.skip(f"TSIM is not available for {preset}: {exc}")
+    rng = np.random.default_rng(24)
+    with open_device("fsim", cfg) as fsim, tsim:
+        devices = (fsim, tsim)
+        w = rng.integers(-128, 128, (48, 40, 3, 3), dtype=np.int8)
+        b = rng.integers(-999, 999, 48).astype(np.int32)
+        conv = ops.conv2d(w, b, input_shape=(cfg.batch, 40, 9, 9), stride=2, padding=1, epilogue=TAIL, config=cfg)
+        _same(conv, devices, rng.integers(-128, 128, (cfg.batch, 40, 9, 9), dtype=np.int8))
+        wt = rng.integers(-128, 128, (40, 24, 4, 4), dtype=np.int8)
+        ct = ops.conv2d_transpose(wt, None, input_shape=(cfg.batch, 40, 3, 3), stride=2, padding=1,
+                                  epilogue=(ops.Shr(8), ops.AddResidual()), config=cfg)
+        _same(ct, devices, rng.integers(-128, 128, (cfg.batch, 40, 3, 3), dtype=np.int8),
+              residual=rng.integers(-128, 128, ct.output_shape, dtype=np.int8))
+        pool = ops.max_pool2d(input_shape=(cfg.batch, 24, 7, 7), kernel=3, stride=2, padding=1, config=cfg)
+        _same(pool, devices, rng.integers(-128, 128, (cfg.batch, 24, 7, 7), dtype=np.int8))
+        g = ops.conv2d(rng.integers(-128, 128, (64, 1, 3, 3), dtype=np.int8), None, input_shape=(cfg.batch, 64, 6, 6),
+                       padding=1, groups=64, epilogue=(ops.Shr(4),), config=cfg)
+        _same(g, devices, rng.integers(-128, 128, (cfg.batch, 64, 6, 6), dtype=np.int8))
