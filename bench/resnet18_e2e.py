@@ -32,9 +32,6 @@ def main() -> int:
     ap.add_argument("--no-tsim", action="store_true")
     ap.add_argument("--calib", type=int, default=2, help="calibration images")
     args = ap.parse_args()
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(1)  # fsim's small BLAS products: see CompiledModule.run
     config = Config()
     proto = build_resnet18(args.size, seed=0)
     cal = synthetic_images(args.calib, args.size, seed=3)

@@ -87,7 +87,8 @@ class CompiledModule:
     consts: dict[str, np.ndarray]
     native: NativeModule | None
     meta: dict[str, Any] = field(default_factory=dict)
-    quant_graph: Any = None                  # the quantized Graph (absent after load)
+    quant_graph: Any = None                  # the quantized Graph: the reference semantics (absent after load)
+    lowered_graph: Any = None                # the graph the steps were made from (after lowering passes)
     float_graph: Any = None
     last_profile: list[LayerStat] = field(default_factory=list)
     _devices: dict[str, Any] = field(default_factory=dict, repr=False)

@@ -6,6 +6,7 @@ Pipeline (each stage printable; `compile(..., log=print)` shows it):
     fuse.FUSE_PIPELINE               conv/dense + bias + act + residual + act -> one node
     quant_calib.calibrate            float run over the calibration samples
     quant.quantize                   int8 graph with power-of-two scales
+    passes_graph_lower.LOWER_PIPELINE  same integers, cheaper form (space-to-depth stem)
     partition.partition              VTA or CPU per node (capability + cost)
     lowering                         ops.* kernels for VTA nodes, LLVM IR -> machine code for CPU nodes
 """
@@ -29,6 +30,7 @@ from .graph_errors import CompileError
 from .llvm_jit import compile_ir
 from .partition import CostModel, Placement, partition
 from .passes_graph import FLOAT_PIPELINE, describe, run_pipeline
+from .passes_graph_lower import LOWER_PIPELINE
 from .quant import QuantOptions, quantize
 from .quant_calib import calibrate
 
@@ -85,11 +87,16 @@ def compile(model: Any, config: Config | None = None, calibration: Any = None, *
     rep.stage_s["frontend_quantize"] = time.perf_counter() - t0
     say(f"quantized graph: {len(qg.nodes)} nodes")
     t1 = time.perf_counter()
-    places = partition(qg, config, partition_policy, cost, log)
+    lg = qg.copy()  # lowering passes change how, not what: qg stays the reference semantics
+    for p in LOWER_PIPELINE:
+        say(f"  {p.__name__}: {p(lg, config.block_in)}")
+    places = partition(lg, config, partition_policy, cost, log)
     rep.placements = places
     rep.stage_s["partition_vta_build"] = time.perf_counter() - t1
     t2 = time.perf_counter()
-    module = lower(qg, places, config)
+    module = lower(lg, places, config)
+    module.quant_graph = qg
+    module.lowered_graph = lg
     rep.stage_s["cpu_codegen"] = time.perf_counter() - t2
     module.float_graph = fg
     module.meta["report"] = rep

@@ -498,6 +498,28 @@ def gen_softmax(fn: Fn, g: Graph, node: Node) -> tuple[tuple[str, int], ...]:
     return ()
 
 
+def gen_space_to_depth(fn: Fn, g: Graph, node: Node) -> tuple[tuple[str, int], ...]:
+    n_, c_, h, w = g.types[node.inputs[0]].shape
+    hs, ws = node.attrs["out_hw"]
+    pt, pl = node.attrs["pads"]
+    x, out = fn.args[:2]
+    b = fn.b
+    with fn.loop(0, n_ * c_, "nc") as nc:
+        xplane = fn.at(x, fn.mul(nc, h * w))
+        for i in range(2):
+            for j in range(2):
+                oplane = fn.at(out, fn.mul(fn.add(fn.mul(nc, 4), i * 2 + j), hs * ws))
+                with fn.loop(0, hs, "a") as a:
+                    ih = fn.add(fn.mul(a, 2), i - pt)
+                    rok = b.and_(b.icmp_signed(">=", ih, c64(0)), b.icmp_signed("<", ih, c64(h)))
+                    with fn.loop(0, ws, "b") as bb:
+                        iw = fn.add(fn.mul(bb, 2), j - pl)
+                        ok = b.and_(rok, b.and_(b.icmp_signed(">=", iw, c64(0)), b.icmp_signed("<", iw, c64(w))))
+                        v = fn.load(xplane, b.select(ok, b.add(fn.mul(ih, w), iw), c64(0)))
+                        fn.store(b.select(ok, v, ir.Constant(I8, 0)), oplane, b.add(fn.mul(a, ws), bb))
+    return ()
+
+
 def _pool_gen(fn: Fn, g: Graph, node: Node) -> tuple[tuple[str, int], ...]:
     if node.attrs.get("global"):
         return gen_global_pool(fn, g, node)
@@ -507,7 +529,7 @@ def _pool_gen(fn: Fn, g: Graph, node: Node) -> tuple[tuple[str, int], ...]:
 GENERATORS = {
     "QConv": gen_qconv, "QDense": gen_qdense, "QConvTranspose": gen_qconvt, "QMaxPool": _pool_gen,
     "QAvgPool": _pool_gen, "QLut": gen_lut, "QAdd": gen_binary, "QMul": gen_binary, "QConcat": gen_concat,
-    "Transpose": gen_transpose, "Quantize": gen_quantize, "Dequantize": gen_dequantize, "Softmax": gen_softmax,
+    "Transpose": gen_transpose, "SpaceToDepth": gen_space_to_depth, "Quantize": gen_quantize, "Dequantize": gen_dequantize, "Softmax": gen_softmax,
 }
 
 #: Ops that need no code: the output is the input's buffer with another shape.

@@ -285,6 +285,13 @@ def _infer_elementwise(node: Node, ins: list[TensorType | None], g: Graph) -> li
     return [TensorType(x.shape, x.dtype)]
 
 
+def _infer_s2d(node: Node, ins: list[TensorType | None], g: Graph) -> list[TensorType]:
+    n, c, _, _ = ins[0].shape
+    hs, ws = node.attrs["out_hw"]
+    return [TensorType((n, 4 * c, hs, ws), ins[0].dtype, ins[0].exp)]
+
+
+_reg("SpaceToDepth", infer=_infer_s2d)
 _reg("Conv", "QConv", infer=_infer_conv)
 _reg("ConvTranspose", "QConvTranspose", infer=_infer_convt)
 _reg("Dense", "QDense", infer=_infer_dense)

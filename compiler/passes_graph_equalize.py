@@ -41,24 +41,16 @@ def _pairs(g: Graph) -> list[tuple[Node, Node]]:
 
 
 def _b_input_ranges(w2: np.ndarray, group: int, cin: int) -> np.ndarray:
-    """max |W2| over everything that multiplies input channel c, for each c."""
+    """max |W2| over everything that multiplies input channel c (c = group * ipg + k), for each c."""
     o, ipg = w2.shape[:2]
-    opg = o // group
-    r = np.zeros(cin)
-    for c in range(cin):
-        grp, k = divmod(c, ipg)
-        r[c] = np.abs(w2[grp * opg:(grp + 1) * opg, k]).max()
-    return r
+    v = np.abs(w2).reshape(group, o // group, ipg, -1).max(axis=(1, 3))
+    return v.reshape(cin)
 
 
 def _scale_b_inputs(w2: np.ndarray, s: np.ndarray, group: int) -> np.ndarray:
     o, ipg = w2.shape[:2]
-    opg = o // group
-    w2 = w2.copy()
-    for c, sc in enumerate(s):
-        grp, k = divmod(c, ipg)
-        w2[grp * opg:(grp + 1) * opg, k] *= sc
-    return w2
+    shaped = w2.reshape(group, o // group, ipg, -1) * s.reshape(group, 1, ipg, 1)
+    return shaped.reshape(w2.shape)
 
 
 def equalize_layers(g: Graph, rounds: int = 4) -> str:
