@@ -117,3 +117,21 @@ def expand_groups(weight: np.ndarray, groups: int) -> np.ndarray:
     for g in range(groups):
         dense[g * og : (g + 1) * og, g * ig : (g + 1) * ig] = weight[g * og : (g + 1) * og]
     return dense
+
+
+def pack_conv2d_transpose_weight(weight: np.ndarray, config: Config, stride=1, padding=0,
+                                 output_padding=0, input_hw: tuple[int, int] = (1, 1)) -> np.ndarray:
+    """conv2d_transpose's own layout: ONNX/PyTorch (I, O, KH, KW) -> (O/c, I/c, T, c_o, c_i).
+
+    The kernel is transposed to (O, I) and its taps are ordered by output phase (outputs
+    o = s*q + r use the flipped sub-kernel of residue r), as ops.conv2d_transpose computes.
+    `input_hw` only matters when a phase would have no output position (tiny inputs).
+    """
+    from .workload import make_conv_spec  # layout does not otherwise depend on the templates
+
+    i, o, kh, kw = weight.shape
+    pair = lambda v: (v, v) if isinstance(v, int) else tuple(v)  # noqa: E731
+    spec = make_conv_spec("conv2d_transpose", config, (1, i) + tuple(input_hw), o, kh, kw, pair(stride),
+                          pair(padding), 1, pair(output_padding), transpose=True)
+    dense = np.ascontiguousarray(weight.transpose(1, 0, 2, 3))
+    return pack_weight_blocks(dense, config, units=1, cpg=spec.cpg, span=spec.span, taps=spec.taps)

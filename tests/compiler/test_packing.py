@@ -73,3 +73,16 @@ def test_flat_packing_round_trip():
     p = layout.pack_flat(x, cfg)
     assert p.shape == (2, 4, 16)
     assert np.array_equal(layout.unpack_flat(p, (1, 103)), x)
+
+
+def test_conv2d_transpose_weight_layout_orders_taps_by_output_phase():
+    cfg = Config()
+    rng = np.random.default_rng(4)
+    w = rng.integers(-128, 128, (20, 24, 4, 4), dtype=np.int8)  # (I, O, KH, KW)
+    p = layout.pack_conv2d_transpose_weight(w, cfg, stride=2, padding=1, input_hw=(4, 4))
+    assert p.shape == (2, 2, 16, 16, 16)
+    # outputs 2q + 0 use kernel rows 3, 1 (flipped residue 1); outputs 2q + 1 use rows 2, 0
+    rows = [3, 1, 2, 0]
+    taps = [(kh, kw) for kh in rows[:2] for kw in rows[:2]] + [(kh, kw) for kh in rows[:2] for kw in rows[2:]]
+    for t, (kh, kw) in enumerate(taps):
+        assert p[1, 0, t, 3, 5] == w[5, 16 + 3, kh, kw]
