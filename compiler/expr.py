@@ -306,26 +306,23 @@ def emax(a: ExprLike, b: ExprLike) -> Expr:
     return _minmax("max", a, b)
 
 
-def floordiv(a: ExprLike, b: ExprLike) -> Expr:
+def _divmod(op: str, a: ExprLike, b: ExprLike) -> Expr:
+    """floordiv/mod, exact on affine forms whose coefficients the constant divisor divides."""
     x, y = as_expr(a), as_expr(b)
-    if y.is_const:
+    if y.is_const and y.const > 0 and all(c % y.const == 0 for _, c in x.terms):
         k = y.const
-        if k == 1:
-            return x
-        if k > 0 and all(c % k == 0 for _, c in x.terms) and x.const % k == 0:
-            return Expr({t: c // k for t, c in x.terms}, x.const // k)
-    return _call("div", x, y)
+        if op == "mod":
+            return const(x.const % k)
+        return Expr({t: c // k for t, c in x.terms}, x.const // k)  # floor((k*A + c)/k) = A + floor(c/k)
+    return _call(op, x, y)
+
+
+def floordiv(a: ExprLike, b: ExprLike) -> Expr:
+    return _divmod("div", a, b)
 
 
 def mod(a: ExprLike, b: ExprLike) -> Expr:
-    x, y = as_expr(a), as_expr(b)
-    if y.is_const:
-        k = y.const
-        if k == 1:
-            return const(0)
-        if k > 0 and all(c % k == 0 for _, c in x.terms):
-            return const(x.const % k)
-    return _call("mod", x, y)
+    return _divmod("mod", a, b)
 
 
 def lt(a: ExprLike, b: ExprLike) -> Expr:
