@@ -54,7 +54,8 @@ def space_to_depth_stem(g: Graph, block_in: int) -> str:
         g.types[s2d] = TensorType((n, 4 * c, hs, ws), "int8", g.types[x].exp)
         node.inputs = [s2d, g.add_const(node.inputs[1] + "_s2d", np.ascontiguousarray(w2), unique=True)] + \
             node.inputs[2:]
-        node.attrs = dict(node.attrs, strides=(1, 1), pads=(0, 0, 0, 0), space_to_depth=True)
+        macs = n * o * oh * ow * c * kh * kw  # the original conv's MACs (the zero taps are not work)
+        node.attrs = dict(node.attrs, strides=(1, 1), pads=(0, 0, 0, 0), space_to_depth=True, macs=macs)
         n_done += 1
     g.infer()
     return f"rewrote {n_done} stride-2 stems"
