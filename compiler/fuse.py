@@ -9,7 +9,7 @@ clip and the residual add. The float meaning of every node is unchanged.
 from __future__ import annotations
 
 from .graph import Graph, Node
-from .passes_graph import Pass, _single_use
+from .passes_graph import Pass, _single_use, absorb
 
 _HOSTS = ("Conv", "Dense", "ConvTranspose")
 
@@ -49,10 +49,7 @@ def fuse_activation(g: Graph) -> str:
         else:
             continue
         host.attrs[key] = _compose(host.attrs.get(key), act)
-        g.nodes.remove(node)
-        old = host.outputs[0]
-        host.outputs = [node.outputs[0]]
-        g.types[node.outputs[0]] = g.types[old]
+        absorb(g, host, node)
         prod = g.producer()
         n += 1
     g.remove_dead()
@@ -85,10 +82,7 @@ def fuse_residual(g: Graph) -> str:
         host.inputs.append(other)
         if node.attrs.get("act"):
             host.attrs["post_act"] = node.attrs["act"]
-        g.nodes.remove(node)
-        old = host.outputs[0]
-        host.outputs = [node.outputs[0]]
-        g.types[node.outputs[0]] = g.types[old]
+        absorb(g, host, node)
         prod = g.producer()
         n += 1
     g.toposort()

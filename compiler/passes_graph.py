@@ -85,6 +85,14 @@ def _single_use(g: Graph, value: str) -> bool:
     return value not in g.outputs and len(g.consumers().get(value, [])) == 1
 
 
+def absorb(g: Graph, host: Node, node: Node) -> None:
+    """Remove `node` (the only reader of host's output); host now produces node's output value."""
+    g.nodes.remove(node)
+    old = host.outputs[0]
+    host.outputs = [node.outputs[0]]
+    g.types[node.outputs[0]] = g.types[old]
+
+
 def _scalar(g: Graph, v: str) -> float | None:
     if g.is_const(v) and g.const(v).size == 1:
         return float(g.const(v).reshape(()))
@@ -190,10 +198,7 @@ def fold_affine(g: Graph) -> str:
                 continue
             if ok_host:
                 _scale_host(g, host, mul, add)
-                g.nodes.remove(node)
-                old = host.outputs[0]
-                host.outputs = [node.outputs[0]]
-                g.types[node.outputs[0]] = g.types[old]
+                absorb(g, host, node)
             elif node.op == "BatchNorm":
                 rank = len(g.types[node.inputs[0]].shape)
                 shape = (1, -1) + (1,) * (rank - 2)
