@@ -19,9 +19,18 @@ SMALL_DRAM = 1 << 24
 
 
 @pytest.fixture
-def dev(fixture_lib, fixture_spec):
-    with open_device("tsim", Config(), spec=fixture_spec(Config()), verbose=0, check=False,
-                     dram_bytes=SMALL_DRAM) as d:
+def open_fixture(fixture_spec):
+    """open_device("tsim") on the fixture top for a Config (default Config(), a 16 MiB DRAM, quiet build)."""
+    def opener(config: Config | None = None, **options):
+        config = config or Config()
+        return open_device("tsim", config, spec=fixture_spec(config), **{"verbose": 0, "dram_bytes": SMALL_DRAM,
+                                                                          **options})
+    return opener
+
+
+@pytest.fixture
+def dev(fixture_lib, open_fixture):
+    with open_fixture(check=False) as d:
         yield d
 
 
@@ -52,9 +61,9 @@ def test_runs_back_to_back(dev):
         assert np.array_equal(dev.read(dst, 32 * 16), data)
 
 
-def test_check_walk_counts_merge_with_hardware_counters(fixture_spec):
+def test_check_walk_counts_merge_with_hardware_counters(open_fixture):
     program = encode_program([load(MemType.UOP, x_size=0)] * 3 + [FinishInsn()], Config())
-    with open_device("tsim", Config(), spec=fixture_spec(Config()), verbose=0, dram_bytes=SMALL_DRAM) as d:
+    with open_fixture() as d:
         src, dst = d.alloc(len(program)), d.alloc(len(program))
         d.write(src, program)
         d.write_reg("uop_base", dst)
@@ -64,9 +73,9 @@ def test_check_walk_counts_merge_with_hardware_counters(fixture_spec):
     assert stats.cycles is not None and stats.hw_counters["mem_rd_beats"] == 8
 
 
-def test_bad_program_is_rejected_before_the_hardware_runs(fixture_spec):
+def test_bad_program_is_rejected_before_the_hardware_runs(open_fixture):
     program = encode_program([load(MemType.UOP, x_size=0)] * 2, Config())  # no FINISH
-    with open_device("tsim", Config(), spec=fixture_spec(Config()), verbose=0, dram_bytes=SMALL_DRAM) as d:
+    with open_fixture() as d:
         src, dst = d.alloc(len(program)), d.alloc(len(program))
         d.write(src, program)
         d.write_reg("uop_base", dst)
@@ -75,9 +84,8 @@ def test_bad_program_is_rejected_before_the_hardware_runs(fixture_spec):
         assert not d.read(dst, len(program)).any()  # the fixture never copied: the RTL did not run
 
 
-def test_cycle_limit_raises_and_the_device_recovers(fixture_lib, fixture_spec):
-    with open_device("tsim", Config(), spec=fixture_spec(Config()), verbose=0, check=False,
-                     dram_bytes=SMALL_DRAM, max_cycles=5000) as d:
+def test_cycle_limit_raises_and_the_device_recovers(fixture_lib, open_fixture):
+    with open_fixture(check=False, max_cycles=5000) as d:
         src, _, _ = start_copy(d, 1 << 20, seed=2)
         with pytest.raises(SimulationError, match="cycle limit of 5000 cycles"):
             d.run(src, (1 << 20) // 16)
@@ -123,31 +131,28 @@ def test_rtl_error_raises_and_the_device_recovers(dev):
     assert np.array_equal(dev.read(dst, 64), data)
 
 
-def test_wide_bus_device(wide_fixture_lib, fixture_spec, wide_config):
-    with open_device("tsim", wide_config, spec=fixture_spec(wide_config), verbose=0, check=False,
-                     dram_bytes=SMALL_DRAM) as d:
+def test_wide_bus_device(wide_fixture_lib, open_fixture, wide_config):
+    with open_fixture(wide_config, check=False) as d:
         src, dst, data = start_copy(d, 100 * 16, seed=9)
         stats = d.run(src, 100)
         assert np.array_equal(d.read(dst, 1600), data)
         assert stats.hw_counters["mem_rd_beats"] == 100
 
 
-def test_slower_dram_costs_cycles(fixture_spec):
+def test_slower_dram_costs_cycles(open_fixture):
     cycles = []
     for latency, bandwidth in ((4, 1.0), (64, 1.0), (64, 0.25)):
-        with open_device("tsim", Config(), spec=fixture_spec(Config()), verbose=0, check=False,
-                         dram_bytes=SMALL_DRAM, read_latency=latency, read_bandwidth=bandwidth,
-                         write_bandwidth=bandwidth) as d:
+        with open_fixture(check=False, read_latency=latency, read_bandwidth=bandwidth,
+                          write_bandwidth=bandwidth) as d:
             src, dst, data = start_copy(d, 128 * 16, seed=10)
             cycles.append(d.run(src, 128).cycles)
             assert np.array_equal(d.read(dst, 2048), data)
     assert cycles[0] < cycles[1] < cycles[2]
 
 
-def test_trace_file_is_written(traced_fixture_lib, trace_format, fixture_spec, tmp_path):
+def test_trace_file_is_written(traced_fixture_lib, trace_format, open_fixture, tmp_path):
     path = tmp_path / f"run.{trace_format}"
-    with open_device("tsim", Config(), spec=fixture_spec(Config()), verbose=0, check=False,
-                     dram_bytes=SMALL_DRAM, trace=path) as d:
+    with open_fixture(check=False, trace=path) as d:
         src, dst, data = start_copy(d, 16 * 16, seed=11)
         d.run(src, 16)
         assert np.array_equal(d.read(dst, 256), data)
@@ -162,8 +167,8 @@ def test_register_names_are_checked(dev):
         dev.read_reg("nope")
 
 
-def test_closed_device_refuses_work(fixture_spec):
-    d = open_device("tsim", Config(), spec=fixture_spec(Config()), verbose=0, dram_bytes=SMALL_DRAM)
+def test_closed_device_refuses_work(open_fixture):
+    d = open_fixture()
     d.close()
     with pytest.raises(DeviceError, match="closed"):
         d.run(4096, 1)
@@ -176,13 +181,13 @@ def test_spec_for_another_config_is_rejected(fixture_spec, wide_config):
         open_device("tsim", Config(), spec=fixture_spec(wide_config), verbose=0)
 
 
-def test_trace_path_needs_a_waveform_suffix(fixture_spec, tmp_path):
+def test_trace_path_needs_a_waveform_suffix(open_fixture, tmp_path):
     with pytest.raises(DeviceError, match=r"\.fst or \.vcd"):
-        open_device("tsim", Config(), spec=fixture_spec(Config()), verbose=0, trace=tmp_path / "x.txt")
+        open_fixture(trace=tmp_path / "x.txt")
 
 
-def test_options_are_checked(fixture_spec):
+def test_options_are_checked(open_fixture):
     with pytest.raises(DeviceError, match="read_beats_per_cycle"):
-        open_device("tsim", Config(), spec=fixture_spec(Config()), verbose=0, read_bandwidth=0)
+        open_fixture(read_bandwidth=0)
     with pytest.raises(DeviceError, match="max_cycles"):
-        open_device("tsim", Config(), spec=fixture_spec(Config()), verbose=0, max_cycles=-1)
+        open_fixture(max_cycles=-1)
