@@ -10,6 +10,8 @@ Semantics: isa/semantics.md (also in docs/isa.md).
 
 from __future__ import annotations
 
+import contextlib
+
 from ..config import Config
 from ..dram import Dram
 from ..stats import RunStats
@@ -20,6 +22,20 @@ from .memops import load_2d, store_2d
 from .program import DecodedProgram, MemFields, NestFields
 from .reference import ReferenceExecutor
 from .walk import walk
+
+_controller = None
+
+
+def blas_limit(threads: int | None):
+    """Context manager limiting BLAS threads (a no-op for None)."""
+    global _controller
+    if threads is None:
+        return contextlib.nullcontext()
+    if _controller is None:
+        from threadpoolctl import ThreadpoolController
+
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=threads, user_api="blas")
 
 
 class FastExecutor:
@@ -39,11 +55,17 @@ class FastExecutor:
 
 
 def run_program(config: Config, dram: Dram, insn_addr: int, insn_count: int, machine: Machine | None = None,
-                *, reference: bool = False, timeout_s: float = 60.0) -> RunStats:
-    """Execute a program from DRAM to FINISH; SimulationError (naming the instruction) on a bad one."""
+                *, reference: bool = False, timeout_s: float = 60.0, blas_threads: int | None = 1) -> RunStats:
+    """Execute a program from DRAM to FINISH; SimulationError (naming the instruction) on a bad one.
+
+    blas_threads: BLAS threads for the GEMM matmuls (None: the library default). One is the
+    default because per-instruction matmuls are small and oversubscribed BLAS threads on a
+    busy machine (parallel tests, other simulators) are up to 100x slower.
+    """
     m = machine if machine is not None else Machine(config)
     executor = ReferenceExecutor() if reference else FastExecutor()
-    stats = walk(config, dram, insn_addr, insn_count, m, executor, timeout_s)
+    with blas_limit(blas_threads):
+        stats = walk(config, dram, insn_addr, insn_count, m, executor, timeout_s)
     stats.backend = "fsim-reference" if reference else "fsim"
     return stats
 
