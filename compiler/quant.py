@@ -37,6 +37,22 @@ class QuantOptions:
     act_candidates: int = 2          # exponents tried for activations: e0 .. e0 + n - 1
     weight_candidates: int = 2       # the same for weights
     max_avg_gain_bits: int = 16      # cap on e_out - e_in for average pooling (keeps int64 products safe)
+    saturation_aware: bool = True    # a tensor read only by saturating functions is ranged over their knees
+
+
+def saturation_window(node: Node) -> tuple[float, float] | None:
+    """(lo, hi) such that the elementwise op is constant below lo and above hi (None: not saturating)."""
+    a = node.attrs
+    if node.op == "HardSwish":
+        return (-3.0, np.inf)
+    if node.op == "HardSigmoid":
+        alpha, beta = a.get("alpha", 0.2), a.get("beta", 0.5)
+        return (-beta / alpha, (1.0 - beta) / alpha) if alpha > 0 else None
+    if node.op == "Relu":
+        return (0.0, np.inf)
+    if node.op == "Clip":
+        return (-np.inf if a.get("min") is None else a["min"], np.inf if a.get("max") is None else a["max"])
+    return None
 
 
 class Quantizer:
@@ -50,6 +66,7 @@ class Quantizer:
         self.fv: dict[str, str] = {}
         self.hints: dict[str, int] = {}
         self._exp_cache: dict[str, int] = {}
+        self.consumers = src.consumers()
         self.reserved = set(src.inputs) | set(src.outputs)
         for node in src.nodes:
             if node.op == "FakeQuant":
@@ -67,8 +84,26 @@ class Quantizer:
             if st is None:
                 raise CompileError(f"value {v!r} was not seen during calibration")
             cands = self.opts.act_candidates if self.opts.mse_search else 1
-            self._exp_cache[v] = best_exp(st.values(), st.maxabs, candidates=cands)
+            values, maxabs = st.values(), st.maxabs
+            window = self._sensitive_window(v)
+            if window is not None:  # only a saturating function reads v: values beyond its knees need no codes
+                values = np.clip(values, *window)
+                maxabs = float(np.max(np.abs(values))) if values.size else 0.0
+            self._exp_cache[v] = best_exp(values, maxabs, candidates=cands)
         return self._exp_cache[v]
+
+    def _sensitive_window(self, v: str) -> tuple[float, float] | None:
+        """The input interval outside which every reader of v is constant, if all readers saturate."""
+        readers = self.consumers.get(v, [])
+        if not readers or v in self.src.outputs or not self.opts.saturation_aware:
+            return None
+        lo, hi = np.inf, -np.inf
+        for r in readers:
+            w = saturation_window(r)
+            if w is None:
+                return None
+            lo, hi = min(lo, w[0]), max(hi, w[1])
+        return lo, hi
 
     def qexp(self, qname: str) -> int:
         return self.g.types[qname].exp
