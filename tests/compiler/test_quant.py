@@ -105,3 +105,17 @@ def test_calibration_needs_matching_shapes():
 
 def test_options_are_dataclass_fields():
     assert QuantOptions().act_candidates == 2 and QuantOptions(mse_search=False).mse_search is False
+
+
+def test_an_op_without_int8_rule_or_cpu_kernel_is_a_named_error():
+    from onnx import TensorProto, helper
+
+    from vta.compiler import compile as compile_model
+
+    nodes = [helper.make_node("Transpose", ["x"], ["xt"], perm=[0, 2, 1]),
+             helper.make_node("MatMul", ["x", "xt"], ["y"], name="attention_scores")]
+    g = helper.make_graph(nodes, "mm", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 4, 8])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    with pytest.raises(CompileError, match=r"node 'attention_scores.*' \(MatMul\): no CPU kernel"):
+        compile_model(m, calibration=np.ones((1, 4, 8), np.float32))
