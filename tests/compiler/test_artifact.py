@@ -27,7 +27,7 @@ def module():
 def test_round_trip_gives_identical_outputs_without_any_pass(module, tmp_path, monkeypatch):
     path = module.save(tmp_path / "digits.vta")
     with zipfile.ZipFile(path) as z:
-        assert {"manifest.json", "vta.npz", "consts.npz", "cpu.o", "cpu.ll", "graph.txt"} <= set(z.namelist())
+        assert {"manifest.json", "vta.npz", "consts.npz", "cpu.o", "cpu.ll", "graph.txt", "vta_programs.txt"} <= set(z.namelist())
         manifest = json.loads(z.read("manifest.json"))
     assert [s["target"] for s in manifest["steps"]].count("vta") == 5
     import vta.compiler.compile_model as cm
