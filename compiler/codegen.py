@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from vta.isa.opcodes import MemType, Stage
 from vta.isa.stats import RunStats
 from vta.jit.buffer import DeviceBuffer
-from vta.jit.command_queue import CommandQueue
+from vta.jit.command_queue import CommandQueue, RecordedStream
 from vta.jit.kernel import UopKernel
 
 from .stream import SLoad, SNest, SStore, SSync, Stream
@@ -74,25 +74,38 @@ class Program:
         return s
 
     def replay(self, cq: CommandQueue, buffers: dict[str, DeviceBuffer]) -> list[RunStats]:
+        """Issue every segment's JIT calls and run it (builds and encodes the streams anew)."""
         stats = []
-        load, store = cq.load_2d, cq.store_2d
         for seg in self.segments:
-            for c in seg:
-                k = c[0]
-                if k == LOAD:
-                    load(c[1], c[2], buffers[c[3]], c[4], c[5], c[6], c[7], c[8])
-                elif k == GEMM:
-                    cq.push_gemm(c[1])
-                elif k == POP:
-                    cq.dep_pop(c[1], c[2])
-                elif k == PUSH:
-                    cq.dep_push(c[1], c[2])
-                elif k == STORE:
-                    store(c[1], buffers[c[2]], c[3], c[4], c[5], c[6])
-                else:
-                    cq.push_alu(c[1])
+            self._issue(seg, cq, buffers)
             stats.append(cq.synchronize())
         return stats
+
+    def record(self, cq: CommandQueue, buffers: dict[str, DeviceBuffer]) -> list[RecordedStream]:
+        """Issue every segment once and keep the encoded streams on the device for repeated runs."""
+        streams = []
+        for seg in self.segments:
+            self._issue(seg, cq, buffers)
+            streams.append(cq.record())
+        return streams
+
+    @staticmethod
+    def _issue(seg: list[tuple], cq: CommandQueue, buffers: dict[str, DeviceBuffer]) -> None:
+        load, store = cq.load_2d, cq.store_2d
+        for c in seg:
+            k = c[0]
+            if k == LOAD:
+                load(c[1], c[2], buffers[c[3]], c[4], c[5], c[6], c[7], c[8])
+            elif k == GEMM:
+                cq.push_gemm(c[1])
+            elif k == POP:
+                cq.dep_pop(c[1], c[2])
+            elif k == PUSH:
+                cq.dep_push(c[1], c[2])
+            elif k == STORE:
+                store(c[1], buffers[c[2]], c[3], c[4], c[5], c[6])
+            else:
+                cq.push_alu(c[1])
 
     def text(self) -> str:
         lines = [f"program {self.name}: {len(self.segments)} segment(s), {self.calls} calls"]

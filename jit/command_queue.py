@@ -53,6 +53,7 @@ class CommandQueue:
         self.force_serial = force_serial
         self.max_insns = max_insns
         self.timeout_s = timeout_s
+        self._elem_bytes = {mt: self.config.elem_bytes(mt) for mt in MemType}
         self._kernels: dict[Hashable, UopKernel] = {}
         self._insn_buf: DeviceBuffer | None = None
         self._uop_buf: DeviceBuffer | None = None
@@ -89,7 +90,7 @@ class CommandQueue:
 
     def _dram_base(self, dram: Dram, mt: MemType, elem_offset: int, x_size: int, y_size: int, x_stride: int,
                    what: str) -> int:
-        eb = self.config.elem_bytes(mt)
+        eb = self._elem_bytes[mt]
         addr = dram.addr if isinstance(dram, DeviceBuffer) else int(dram)
         if addr % eb:
             raise JitError(f"{what}: DRAM address {addr:#x} is not aligned to the {mt.name} element size {eb}")
@@ -165,29 +166,59 @@ class CommandQueue:
         """Finish the stream (token balance + FINISH), run it on the device, and start a new stream."""
         if not self.queue.insns and not self._staged:
             return RunStats(backend=self.device.name)
-        if self.force_serial:
-            self.queue.serialize()
-        self.queue.finish()
-        insns = self.queue.insns
         try:
-            if self._staged_words:
-                words = np.zeros(self._staged_words, dtype=np.uint32)
-                for st in self._staged.values():
-                    words[st.offset : st.offset + len(st.words)] = st.words
+            insns, words = self._finish()
+            if words is not None:
                 self._uop_buf = self._ensure(self._uop_buf, words.nbytes)
-                self._uop_buf.write(words)
-                uop_base = self._uop_buf.addr // 4
-                for index, key in self._uop_patches:
-                    insns[index] = insns[index].replace(dram_base=uop_base + self._staged[key].offset)
-            blob = encode_program(insns, self.config)
-            self._insn_buf = self._ensure(self._insn_buf, len(blob))
+            self._insn_buf = self._ensure(self._insn_buf, 16 * len(insns))
+            blob = self._place(insns, words, self._uop_buf)
             self._insn_buf.write(blob)
-            self.last_program = insns
             stats = self.device.run(self._insn_buf.addr, len(insns), timeout_s=timeout_s or self.timeout_s)
         finally:
             self._reset_stream()
         self.stats_history.append(stats)
         return stats
+
+    def record(self) -> "RecordedStream":
+        """Finish the stream like synchronize() but keep it, encoded, in its own device buffers.
+
+        The returned stream runs again and again (`.run()`) without rebuilding or re-encoding:
+        what a compiled operator does on every call. It reads and writes the same DRAM
+        buffers each time, so callers refill their inputs between runs.
+        """
+        if not self.queue.insns and not self._staged:
+            raise JitError("record(): the stream is empty")
+        try:
+            insns, words = self._finish()
+            uop_buf = DeviceBuffer(self.device, words.nbytes) if words is not None else None
+            blob = self._place(insns, words, uop_buf)
+            insn_buf = DeviceBuffer(self.device, len(blob))
+            insn_buf.write(blob)
+        finally:
+            self._reset_stream()
+        return RecordedStream(self.device, insns, insn_buf, uop_buf, self.timeout_s)
+
+    def _finish(self) -> tuple[list[Insn], np.ndarray | None]:
+        """Token balance + FINISH; the staged micro-op words (or None). Encoding waits for placement."""
+        if self.force_serial:
+            self.queue.serialize()
+        self.queue.finish()
+        words = None
+        if self._staged_words:
+            words = np.zeros(self._staged_words, dtype=np.uint32)
+            for st in self._staged.values():
+                words[st.offset : st.offset + len(st.words)] = st.words
+        return self.queue.insns, words
+
+    def _place(self, insns: list[Insn], words: np.ndarray | None, uop_buf: DeviceBuffer | None) -> bytes:
+        """Write the micro-ops, point the LOAD UOPs at them and encode the stream."""
+        if words is not None and uop_buf is not None:
+            uop_buf.write(words)
+            uop_base = uop_buf.addr // 4
+            for index, key in self._uop_patches:
+                insns[index] = insns[index].replace(dram_base=uop_base + self._staged[key].offset)
+        self.last_program = insns
+        return encode_program(insns, self.config)
 
     def _ensure(self, buf: DeviceBuffer | None, nbytes: int) -> DeviceBuffer:
         if buf is not None and buf.nbytes >= nbytes:
@@ -206,3 +237,29 @@ class CommandQueue:
             if buf is not None and not self.device._closed:
                 buf.free()
         self._insn_buf = self._uop_buf = None
+
+
+class RecordedStream:
+    """An encoded instruction stream resident in device memory, ready to run again (CommandQueue.record)."""
+
+    def __init__(self, device: Device, insns: list[Insn], insn_buf: DeviceBuffer, uop_buf: DeviceBuffer | None,
+                 timeout_s: float) -> None:
+        self.device = device
+        self.insns = insns
+        self.insn_buf = insn_buf
+        self.uop_buf = uop_buf
+        self.timeout_s = timeout_s
+
+    def __len__(self) -> int:
+        return len(self.insns)
+
+    def run(self, timeout_s: float | None = None) -> RunStats:
+        if not self.insn_buf.addr:
+            raise JitError("this recorded stream was freed")
+        return self.device.run(self.insn_buf.addr, len(self.insns), timeout_s=timeout_s or self.timeout_s)
+
+    def free(self) -> None:
+        if not self.device._closed:
+            for buf in (self.insn_buf, self.uop_buf):
+                if buf is not None:
+                    buf.free()

@@ -58,10 +58,10 @@ def shift(a64: np.ndarray, b64: np.ndarray) -> np.ndarray:
 
 
 def alu_fast(m: Machine, f: NestFields) -> None:
-    key = ("alu", f)
-    plan = m.plan_cache.get(key)
+    entry = m.nest_plan(f)
+    plan = entry.get("alu")
     if plan is None:
-        plan = m.plan_cache[key] = _plan(m, f)
+        plan = entry["alu"] = _plan(m, f)
     mode, dst, src, dep = plan
     if mode == "imm":
         _with_imm(m, f.alu_opcode, dst, f.imm)

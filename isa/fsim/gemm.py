@@ -85,15 +85,26 @@ def grid(base: int, axes: list[Axis], attr: str) -> np.ndarray:
 
 
 class MatmulPlan(NamedTuple):
-    """How one GEMM nest runs as a matmul: gathers (slices when contiguous), sizes, ACC targets."""
+    """How one GEMM nest runs as a matmul: the affine row/column/reduction axes and their bases.
 
-    inp: slice | np.ndarray
-    wgt: slice | np.ndarray
-    acc: slice | np.ndarray
-    mt: int
+    Every operand is then a strided *view* of its SRAM (no index arrays, no gathers):
+    X = INP viewed over (rows, reduction), Y = WGT over (columns, reduction) and the
+    target ACC/OUT over (rows, columns).
+    """
+
+    s0: int
+    w0: int
+    d0: int
+    rows: tuple[Axis, ...]
+    cols: tuple[Axis, ...]
+    red: tuple[Axis, ...]
+    acc_unique: np.ndarray | None  # sorted unique ACC indices when some repeat, else None
+    acc_idx: np.ndarray  # flat ACC index per (row, column), for the repeated-index path
+    mt: int  # rows, columns and reduction steps in total
     nt: int
     kt: int
-    acc_unique: np.ndarray | None  # sorted unique ACC indices when some repeat, else None
+    x_order: tuple[int, ...]  # transpose of the X view to (rows..., B, red..., Bi)
+    w_order: tuple[int, ...]  # transpose of the W view to (cols..., Bo, red..., Bi)
 
 
 def _as_slice(idx: np.ndarray) -> slice | np.ndarray:
@@ -109,15 +120,26 @@ def plan_matmul(m: Machine, f: NestFields) -> MatmulPlan | None:
     if found is None:
         return None
     (d0, s0, w0), axes = found
-    rows = [a for a in axes if a.dst != 0 and a.wgt == 0]
-    cols = [a for a in axes if a.dst != 0 and a.src == 0 and a.wgt != 0]
-    red = [a for a in axes if a.dst == 0]
+    rows = tuple(a for a in axes if a.dst != 0 and a.wgt == 0)
+    cols = tuple(a for a in axes if a.dst != 0 and a.src == 0 and a.wgt != 0)
+    red = tuple(a for a in axes if a.dst == 0)
     if len(rows) + len(cols) + len(red) != len(axes):
         return None
-    acc = grid(d0, rows + cols, "dst")
+    acc = grid(d0, list(rows + cols), "dst")
     uniq = np.unique(acc)
-    return MatmulPlan(_as_slice(grid(s0, rows + red, "src")), _as_slice(grid(w0, cols + red, "wgt")), _as_slice(acc),
-                      _total(rows), _total(cols), _total(red), None if uniq.size == acc.size else uniq)
+    nr, nc, nk = len(rows), len(cols), len(red)
+    x_order = tuple(range(nr)) + (nr + nk,) + tuple(range(nr, nr + nk)) + (nr + nk + 1,)
+    w_order = tuple(range(nc)) + (nc + nk,) + tuple(range(nc, nc + nk)) + (nc + nk + 1,)
+    return MatmulPlan(s0, w0, d0, rows, cols, red, None if uniq.size == acc.size else uniq, acc,
+                      _total(rows), _total(cols), _total(red), x_order, w_order)
+
+
+def sram_view(sram: np.ndarray, base: int, axes: tuple[Axis, ...], attr: str) -> np.ndarray:
+    """SRAM elements base + sum(i_a * step_a) as an (extents..., *element) strided view (steps may be 0)."""
+    elem = sram.strides[0]
+    shape = tuple(a.extent for a in axes) + sram.shape[1:]
+    strides = tuple(getattr(a, attr) * elem for a in axes) + sram.strides[1:]
+    return np.ndarray(shape, dtype=sram.dtype, buffer=sram, offset=base * elem, strides=strides)
 
 
 def gemm_fast(m: Machine, f: NestFields) -> None:
@@ -125,39 +147,43 @@ def gemm_fast(m: Machine, f: NestFields) -> None:
     if f.reset_reg:
         m.acc[nest_indices(m, f)[0]] = 0
         return
-    cache = m.plan_cache
-    plan = cache.get(f, False)
+    entry = m.nest_plan(f)
+    plan = entry.get("gemm", False)
     if plan is False:
-        plan = cache[f] = plan_matmul(m, f)
+        plan = entry["gemm"] = plan_matmul(m, f)
     if plan is None:
         _grouped(m, *nest_indices(m, f))
     else:
         _matmul(m, plan)
 
 
-def _total(axes: list[Axis]) -> int:
-    return int(np.prod([a.extent for a in axes], dtype=np.int64)) if axes else 1
+def _total(axes: tuple[Axis, ...] | list[Axis]) -> int:
+    total = 1
+    for a in axes:
+        total *= a.extent
+    return total
 
 
 def _matmul(m: Machine, p: MatmulPlan) -> None:
-    x = m.inp[p.inp]  # (M*K, B, Bi)
-    w = m.wgt[p.wgt]  # (N*K, Bo, Bi)
-    b, bi, bo = x.shape[1], x.shape[2], w.shape[1]
     mt, nt, kt = p.mt, p.nt, p.kt
+    b, bi, bo = m.inp.shape[1], m.inp.shape[2], m.wgt.shape[1]
+    x = sram_view(m.inp, p.s0, p.rows + p.red, "src")  # (rows..., red..., B, Bi)
+    w = sram_view(m.wgt, p.w0, p.cols + p.red, "wgt")  # (cols..., red..., Bo, Bi)
     dtype = _exact_dtype(x, w, kt * bi)
-    # one pass each: reorder to (rows, reduction) / (columns, reduction) while converting to float
-    xm = x.reshape(mt, kt, b, bi).transpose(0, 2, 1, 3).astype(dtype, order="C").reshape(mt * b, kt * bi)
-    wm = w.reshape(nt, kt, bo, bi).transpose(0, 2, 1, 3).astype(dtype, order="C").reshape(nt * bo, kt * bi)
-    zf = (xm @ wm.T).reshape(mt, b, nt, bo).transpose(0, 2, 1, 3)
+    # one pass each: gather, reorder to (rows, B | reduction, Bi) and convert to float
+    xm = x.transpose(p.x_order).astype(dtype, order="C").reshape(mt * b, kt * bi)
+    wm = w.transpose(p.w_order).astype(dtype, order="C").reshape(nt * bo, kt * bi)
+    z = (xm @ wm.T).reshape(mt, b, nt, bo).transpose(0, 2, 1, 3)  # (M, N, B, Bo)
     if p.acc_unique is None:
         # float32 results are below 2^24 in magnitude, so int32 addition with numpy's wrap-around is exact;
         # float64 ones may reach 2^53 and are wrapped through int64 first
-        zi = zf.astype(np.int32, order="C") if dtype is np.float32 else zf.astype(np.int64, order="C").astype(np.int32)
-        r = m.acc[p.acc] + zi.reshape(mt * nt, b, bo)
-        m.acc[p.acc] = r
-        m.out[p.acc] = r.astype(np.int8)
+        zi = z.astype(np.int32) if dtype is np.float32 else z.astype(np.int64).astype(np.int32)
+        acc = sram_view(m.acc, p.d0, p.rows + p.cols, "dst")  # distinct entries: a safe in-place target
+        shape = acc.shape
+        acc += zi.reshape(shape)
+        sram_view(m.out, p.d0, p.rows + p.cols, "dst")[...] = acc.astype(np.int8)
     else:
-        _accumulate(m, p.acc, zf.astype(np.int64, order="C").reshape(mt * nt, b, bo))
+        _accumulate(m, p.acc_idx, z.astype(np.int64).reshape(mt * nt, b, bo))
 
 
 def _exact_dtype(x: np.ndarray, w: np.ndarray, terms: int) -> type:

@@ -9,6 +9,9 @@ from ..encode import decode_uops
 from ..opcodes import MemType
 
 
+PLAN_CACHE_LIMIT = 4096
+
+
 class Machine:
     """INP/WGT/ACC/OUT element arrays and the UOP buffer (raw words plus decoded columns).
 
@@ -26,7 +29,9 @@ class Machine:
         self.uop_dst = np.zeros(c.uop_depth, dtype=np.int64)
         self.uop_src = np.zeros(c.uop_depth, dtype=np.int64)
         self.uop_wgt = np.zeros(c.uop_depth, dtype=np.int64)
-        self.plan_cache: dict = {}  # per-instruction execution plans; valid while the micro-ops are unchanged
+        # Execution plans keyed by (instruction nest fields, micro-op words they run): content-addressed,
+        # so reloading the same kernel (every run reloads its micro-ops) keeps its plans.
+        self.plan_cache: dict = {}
         self._byte_views = {int(mt): arr.reshape(arr.shape[0], -1).view(np.uint8) for mt, arr in (
             (MemType.INP, self.inp), (MemType.WGT, self.wgt), (MemType.ACC, self.acc),
             (MemType.OUT, self.out), (MemType.UOP, self.uop))}
@@ -40,11 +45,20 @@ class Machine:
     def uops_changed(self, start: int, stop: int) -> None:
         """Refresh the decoded columns after UOP SRAM words [start, stop) were written."""
         if stop > start:
-            self.plan_cache.clear()
             d, s, w = decode_uops(self.uop[start:stop], self.config)
             self.uop_dst[start:stop] = d
             self.uop_src[start:stop] = s
             self.uop_wgt[start:stop] = w
+
+    def nest_plan(self, f) -> dict:
+        """The cache entry (a dict of lazily computed facts) for a GEMM/ALU nest and its current micro-ops."""
+        key = (f, self.uop[f.uop_bgn : f.uop_end].tobytes())
+        entry = self.plan_cache.get(key)
+        if entry is None:
+            if len(self.plan_cache) > PLAN_CACHE_LIMIT:
+                self.plan_cache.clear()
+            entry = self.plan_cache[key] = {}
+        return entry
 
     def sram(self, memory_type: int) -> np.ndarray:
         """The element array of a memory type as a (depth, element bytes) uint8 view."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from ..dram import Dram
 from .machine import Machine
@@ -11,9 +10,11 @@ from .program import MemFields
 
 
 def _rows(data: np.ndarray, start: int, rows: int, row_bytes: int, stride_bytes: int) -> np.ndarray:
-    """A (rows, row_bytes) view of DRAM rows `stride_bytes` apart (already bounds-checked)."""
-    base = data[start:]
-    return as_strided(base, shape=(rows, row_bytes), strides=(stride_bytes, 1), writeable=False)
+    """A (rows, row_bytes) view of DRAM rows `stride_bytes` apart (already bounds-checked).
+
+    Built with the ndarray constructor: numpy's as_strided costs ~20x more per call.
+    """
+    return np.ndarray((rows, row_bytes), dtype=np.uint8, buffer=data, offset=start, strides=(stride_bytes, 1))
 
 
 def load_2d(m: Machine, dram: Dram, f: MemFields) -> None:
@@ -37,7 +38,7 @@ def store_2d(m: Machine, dram: Dram, f: MemFields) -> None:
     src = out[f.sram_base : f.sram_base + f.y_size * f.x_size].reshape(f.y_size, f.x_size * eb)
     start = f.dram_base * eb
     if f.x_stride >= f.x_size or f.y_size == 1:
-        dst = as_strided(dram.data[start:], shape=(f.y_size, f.x_size * eb), strides=(f.x_stride * eb, 1))
+        dst = _rows(dram.data, start, f.y_size, f.x_size * eb, f.x_stride * eb)
         dst[...] = src
     else:  # overlapping rows: later rows win, as in sequential hardware
         for r in range(f.y_size):

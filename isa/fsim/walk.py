@@ -208,9 +208,16 @@ class _Walker:
         what = "GEMM" if gemm else "ALU"
         if f.uop_end > c.uop_depth:
             raise self.p.error(i, f"{what} reads micro-ops [{f.uop_bgn}, {f.uop_end}) past the UOP depth {c.uop_depth}")
-        sl = slice(f.uop_bgn, f.uop_end)
-        yo, xi = f.iter_out - 1, f.iter_in - 1
-        top_dst = int(m.uop_dst[sl].max()) + yo * f.dst_factor_out + xi * f.dst_factor_in
+        entry = m.nest_plan(f)
+        tops = entry.get("tops")
+        if tops is None:  # largest index the nest reaches in each SRAM (unsigned factors: the last iteration)
+            sl = slice(f.uop_bgn, f.uop_end)
+            yo, xi = f.iter_out - 1, f.iter_in - 1
+            tops = entry["tops"] = (
+                int(m.uop_dst[sl].max()) + yo * f.dst_factor_out + xi * f.dst_factor_in,
+                int(m.uop_src[sl].max()) + yo * f.src_factor_out + xi * f.src_factor_in,
+                int(m.uop_wgt[sl].max()) + yo * f.wgt_factor_out + xi * f.wgt_factor_in)
+        top_dst, top_src, top_wgt = tops
         if top_dst >= c.acc_depth:
             raise self.p.error(i, f"{what} ACC index reaches {top_dst}, past the ACC depth {c.acc_depth}")
         count = nu * f.iter_out * f.iter_in
@@ -218,10 +225,8 @@ class _Walker:
             if f.reset_reg:
                 self.stats.gemm_reset_uops += count
             else:
-                top_src = int(m.uop_src[sl].max()) + yo * f.src_factor_out + xi * f.src_factor_in
                 if top_src >= c.inp_depth:
                     raise self.p.error(i, f"GEMM INP index reaches {top_src}, past the INP depth {c.inp_depth}")
-                top_wgt = int(m.uop_wgt[sl].max()) + yo * f.wgt_factor_out + xi * f.wgt_factor_in
                 if top_wgt >= c.wgt_depth:
                     raise self.p.error(i, f"GEMM WGT index reaches {top_wgt}, past the WGT depth {c.wgt_depth}")
                 self.stats.gemm_uops += count
@@ -229,7 +234,6 @@ class _Walker:
                 self.x.gemm(m, f)
         else:
             if not f.use_imm:
-                top_src = int(m.uop_src[sl].max()) + yo * f.src_factor_out + xi * f.src_factor_in
                 if top_src >= c.acc_depth:
                     raise self.p.error(i, f"ALU source ACC index reaches {top_src}, past the ACC depth {c.acc_depth}")
             self.stats.alu_uops += count

@@ -95,3 +95,29 @@ def test_stream_resets_after_synchronize_and_failure(dev):
 def test_empty_synchronize_is_a_no_op(dev):
     stats = CommandQueue(dev).synchronize()
     assert stats.insn_count == 0
+
+
+def test_recorded_stream_reruns_with_new_inputs():
+    """record() keeps the encoded stream; rerunning it after refilling the input gives the new result."""
+    cfg = Config()
+    with open_device("fsim", cfg, dram_bytes=1 << 22) as d:
+        cq = CommandQueue(d)
+        src = DeviceBuffer(d, 4 * 64)
+        out = DeviceBuffer(d, 4 * 16)
+        cq.load_2d(MemType.ACC, 0, src, 0, 4, 1, 4)
+        cq.push_alu(KernelBuilder.alu(AluOp.ADD, imm=5).loop(4, dst=1).uop(0).build())
+        cq.dep_push(Stage.COMPUTE, Stage.STORE)
+        cq.dep_pop(Stage.COMPUTE, Stage.STORE)
+        cq.store_2d(0, out, 0, 4, 1, 4)
+        stream = cq.record()
+        assert len(cq.queue) == 0 and len(stream) == len(cq.last_program)
+        for value in (1, -7, 100):
+            src.write(np.full((4, 1, 16), value, dtype=np.int32))
+            stats = stream.run()
+            assert stats.alu_uops == 4
+            assert np.array_equal(out.read(np.int8), np.full(64, value + 5, dtype=np.int8))
+        stream.free()
+        with pytest.raises(JitError, match="freed"):
+            stream.run()
+        with pytest.raises(JitError, match="empty"):
+            cq.record()
