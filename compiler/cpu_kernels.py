@@ -9,18 +9,15 @@ differ only in the weight pointers. The integer semantics are quant_ops.py's.
 from __future__ import annotations
 
 import hashlib
-from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 from llvmlite import ir
 
+from .cpu_ir import F32, I8, I32, I64, PTR, Fn, c32, c64, emit_epilogue
+from .cpu_kernels_conv import gen_qconv, gen_qconvt, gen_qdense, gen_space_to_depth
 from .graph import Graph, Node
 from .graph_errors import node_error
-
-I1, I8, I32, I64, F32 = ir.IntType(1), ir.IntType(8), ir.IntType(32), ir.IntType(64), ir.FloatType()
-PTR = {"int8": I8.as_pointer(), "int32": I32.as_pointer(), "int64": I64.as_pointer(), "float32": F32.as_pointer()}
 
 
 @dataclass(frozen=True)
@@ -36,233 +33,7 @@ class KernelSpec:
         return len(self.values) + len(self.scratch)
 
 
-def c64(v: int) -> ir.Constant:
-    return ir.Constant(I64, int(v))
-
-
-def c32(v: int) -> ir.Constant:
-    return ir.Constant(I32, int(v))
-
-
-class Fn:
-    """One kernel function under construction: typed pointer arguments and a builder."""
-
-    def __init__(self, module: ir.Module, name: str, arg_types: list[str]) -> None:
-        ftype = ir.FunctionType(ir.VoidType(), [PTR[t] for t in arg_types])
-        self.f = ir.Function(module, ftype, name)
-        for a in self.f.args:
-            a.add_attribute("noalias")
-        self.args = list(self.f.args)
-        self.entry = self.f.append_basic_block("entry")
-        self.b = ir.IRBuilder(self.entry)
-        self.module = module
-
-    def var(self, ty: ir.Type, init: ir.Value) -> ir.Value:
-        """A stack variable allocated in the entry block (so mem2reg promotes it), set to `init` here."""
-        with self.b.goto_block(self.entry):
-            p = self.b.alloca(ty)
-        self.b.store(init, p)
-        return p
-
-    @contextmanager
-    def loop(self, start: int | ir.Value, stop: int | ir.Value, name: str = "i") -> Iterator[ir.Value]:
-        b = self.b
-        start = c64(start) if isinstance(start, int) else start
-        stop = c64(stop) if isinstance(stop, int) else stop
-        pre = b.block
-        head = self.f.append_basic_block(name + ".head")
-        body = self.f.append_basic_block(name + ".body")
-        end = self.f.append_basic_block(name + ".end")
-        b.branch(head)
-        b.position_at_end(head)
-        i = b.phi(I64, name=name)
-        i.add_incoming(start, pre)
-        b.cbranch(b.icmp_signed("<", i, stop), body, end)
-        b.position_at_end(body)
-        yield i
-        nxt = b.add(i, c64(1), flags=["nsw"])
-        i.add_incoming(nxt, b.block)
-        b.branch(head)
-        b.position_at_end(end)
-
-    def at(self, ptr: ir.Value, idx: ir.Value | int) -> ir.Value:
-        return self.b.gep(ptr, [c64(idx) if isinstance(idx, int) else idx], inbounds=True)
-
-    def load(self, ptr: ir.Value, idx: ir.Value | int) -> ir.Value:
-        return self.b.load(self.at(ptr, idx))
-
-    def store(self, val: ir.Value, ptr: ir.Value, idx: ir.Value | int) -> None:
-        self.b.store(val, self.at(ptr, idx))
-
-    def sext32(self, v: ir.Value) -> ir.Value:
-        return self.b.sext(v, I32)
-
-    def mul(self, a: ir.Value, k: int) -> ir.Value:
-        return a if k == 1 else self.b.mul(a, c64(k), flags=["nsw"])
-
-    def add(self, a: ir.Value, k: int | ir.Value) -> ir.Value:
-        if isinstance(k, int):
-            return a if k == 0 else self.b.add(a, c64(k), flags=["nsw"])
-        return self.b.add(a, k, flags=["nsw"])
-
-    def smin(self, a: ir.Value, c: ir.Value) -> ir.Value:
-        return self.b.select(self.b.icmp_signed("<", a, c), a, c)
-
-    def smax(self, a: ir.Value, c: ir.Value) -> ir.Value:
-        return self.b.select(self.b.icmp_signed(">", a, c), a, c)
-
-    def finish(self) -> None:
-        self.b.ret_void()
-
-
-def emit_epilogue(fn: Fn, acc: ir.Value, steps: tuple, bias: ir.Value | None = None,
-                  res: ir.Value | None = None) -> ir.Value:
-    """The epilogue steps on an i32 accumulator (VTA ALU arithmetic); returns the i8 kept by STORE."""
-    b = fn.b
-    for st in steps:
-        k = st[0]
-        if k == "bias":
-            acc = b.add(acc, bias)
-        elif k == "shr":
-            n = st[1]
-            if n >= 0:
-                acc = b.ashr(acc, c32(min(n, 31))) if n else acc
-            else:
-                acc = c32(0) if -n >= 32 else b.shl(acc, c32(-n))
-        elif k == "add":
-            acc = b.add(acc, c32(st[1]))
-        elif k == "mul":
-            acc = b.mul(acc, c32(st[1]))
-        elif k == "min":
-            acc = fn.smin(acc, c32(st[1]))
-        elif k == "max":
-            acc = fn.smax(acc, c32(st[1]))
-        elif k == "clip":
-            acc = fn.smin(fn.smax(acc, c32(st[1])), c32(st[2]))
-        elif k == "residual":
-            acc = b.add(acc, fn.sext32(res))
-        else:
-            raise ValueError(f"unknown epilogue step {st}")
-    return b.trunc(acc, I8)
-
-
-def _tap_bounds(fn: "Fn", out_len: int, in_len: int, stride: int, pad: int, k: ir.Value) -> tuple[ir.Value, ir.Value]:
-    """Run-time [lo, hi) of output positions o with 0 <= o*stride - pad + k < in_len (k a loop variable)."""
-    b = fn.b
-    t = b.sub(c64(pad), k)                                    # need o*stride >= t
-    lo = b.select(b.icmp_signed(">", t, c64(0)), b.sdiv(b.add(t, c64(stride - 1)), c64(stride)), c64(0))
-    u = b.sub(c64(in_len - 1 + pad), k)                       # need o*stride <= u
-    hi = b.select(b.icmp_signed("<", u, c64(0)), c64(0), b.add(b.sdiv(u, c64(stride)), c64(1)))
-    hi = fn.smin(hi, c64(out_len))
-    return lo, fn.smax(hi, lo)
-
-
-def _tap_range(out_len: int, in_len: int, stride: int, pad: int, k: int) -> tuple[int, int]:
-    """Output positions o with 0 <= o*stride - pad + k < in_len, as [lo, hi)."""
-    lo = max(0, -(-(pad - k) // stride))
-    hi = min(out_len, (in_len - 1 + pad - k) // stride + 1)
-    return lo, max(lo, hi)
-
-
 # ---------------------------------------------------------------- generators
-def gen_qconv(fn: Fn, g: Graph, node: Node) -> tuple[tuple[str, int], ...]:
-    n_, c_, h, w = g.types[node.inputs[0]].shape
-    o_, ipg, kh_, kw_ = g.types[node.inputs[1]].shape
-    _, _, oh_, ow_ = g.types[node.outputs[0]].shape
-    sh, sw = node.attrs["strides"]
-    pt, pl, _, _ = node.attrs["pads"]
-    opg = o_ // node.attrs.get("group", 1)
-    has_res = len(node.inputs) > 3
-    x, wt, bias = fn.args[0], fn.args[1], fn.args[2]
-    res = fn.args[3] if has_res else None
-    out, acc = fn.args[3 + has_res], fn.args[4 + has_res]
-    b = fn.b
-    plane = oh_ * ow_
-    with fn.loop(0, n_, "n") as n:
-        with fn.loop(0, o_, "oc") as oc:
-            grp = b.udiv(oc, c64(opg)) if opg != o_ else c64(0)
-            with fn.loop(0, plane, "z") as p:
-                fn.store(c32(0), acc, p)
-            with fn.loop(0, ipg, "ic") as ic:
-                chan = fn.add(b.add(fn.mul(n, c_), fn.mul(grp, ipg)), ic)
-                xplane = fn.at(x, fn.mul(chan, h * w))
-                wk = fn.at(wt, fn.mul(fn.add(fn.mul(oc, ipg), ic), kh_ * kw_))
-                with fn.loop(0, kh_, "kh") as ki:
-                    oh0, oh1 = _tap_bounds(fn, oh_, h, sh, pt, ki)
-                    with fn.loop(0, kw_, "kw") as kj:
-                        ow0, ow1 = _tap_bounds(fn, ow_, w, sw, pl, kj)
-                        wv = fn.sext32(fn.load(wk, b.add(fn.mul(ki, kw_), kj)))
-                        xoff = b.sub(b.add(fn.mul(ow0, sw), kj), c64(pl))
-                        with fn.loop(oh0, oh1, "oh") as oh:
-                            ih = b.sub(b.add(fn.mul(oh, sh), ki), c64(pt))
-                            xrow = fn.at(xplane, b.add(fn.mul(ih, w), xoff))
-                            arow = fn.at(acc, b.add(fn.mul(oh, ow_), ow0))
-                            with fn.loop(0, b.sub(ow1, ow0), "t") as t:
-                                xv = fn.sext32(fn.load(xrow, fn.mul(t, sw)))
-                                ptr = fn.at(arow, t)
-                                b.store(b.add(b.load(ptr), b.mul(xv, wv)), ptr)
-            bv = fn.load(bias, oc)
-            obase = fn.mul(fn.add(fn.mul(n, o_), oc), plane)
-            with fn.loop(0, plane, "p") as p:
-                idx = b.add(obase, p)
-                r = fn.load(res, idx) if has_res else None
-                fn.store(emit_epilogue(fn, fn.load(acc, p), node.attrs["epilogue"], bv, r), out, idx)
-    return (("int32", plane),)
-
-
-def gen_qdense(fn: Fn, g: Graph, node: Node) -> tuple[tuple[str, int], ...]:
-    n_, i_ = g.types[node.inputs[0]].shape
-    o_ = g.types[node.inputs[1]].shape[0]
-    x, wt, bias, out = fn.args[:4]
-    b = fn.b
-    with fn.loop(0, n_, "n") as n:
-        with fn.loop(0, o_, "o") as o:
-            xr, wr = fn.at(x, fn.mul(n, i_)), fn.at(wt, fn.mul(o, i_))
-            acc_ptr = fn.var(I32, c32(0))
-            with fn.loop(0, i_, "k") as k:
-                prod = b.mul(fn.sext32(fn.load(xr, k)), fn.sext32(fn.load(wr, k)))
-                b.store(b.add(b.load(acc_ptr), prod), acc_ptr)
-            v = emit_epilogue(fn, b.load(acc_ptr), node.attrs["epilogue"], fn.load(bias, o))
-            fn.store(v, out, fn.add(fn.mul(n, o_), o))
-    return ()
-
-
-def gen_qconvt(fn: Fn, g: Graph, node: Node) -> tuple[tuple[str, int], ...]:
-    n_, c_, h, w = g.types[node.inputs[0]].shape
-    _, o_, kh_, kw_ = g.types[node.inputs[1]].shape
-    _, _, oh_, ow_ = g.types[node.outputs[0]].shape
-    sh, sw = node.attrs["strides"]
-    pt, pl, _, _ = node.attrs["pads"]
-    oph, opw = node.attrs.get("output_padding", (0, 0))
-    fh, fw = (h - 1) * sh + kh_ + oph, (w - 1) * sw + kw_ + opw
-    x, wt, bias, out, full = fn.args[:5]
-    b = fn.b
-    with fn.loop(0, n_, "n") as n:
-        with fn.loop(0, o_, "oc") as oc:
-            with fn.loop(0, fh * fw, "z") as p:
-                fn.store(c32(0), full, p)
-            with fn.loop(0, c_, "ic") as ic:
-                xplane = fn.at(x, fn.mul(fn.add(fn.mul(n, c_), ic), h * w))
-                wk = fn.at(wt, fn.mul(fn.add(fn.mul(ic, o_), oc), kh_ * kw_))
-                for ki in range(kh_):
-                    for kj in range(kw_):
-                        wv = fn.sext32(fn.load(wk, ki * kw_ + kj))
-                        with fn.loop(0, h, "ih") as ih:
-                            frow = fn.at(full, fn.add(fn.mul(ih, sh * fw), ki * fw + kj))
-                            xrow = fn.at(xplane, fn.mul(ih, w))
-                            with fn.loop(0, w, "iw") as iw:
-                                ptr = fn.at(frow, fn.mul(iw, sw))
-                                b.store(b.add(b.load(ptr), b.mul(fn.sext32(fn.load(xrow, iw)), wv)), ptr)
-            bv = fn.load(bias, oc)
-            obase = fn.mul(fn.add(fn.mul(n, o_), oc), oh_ * ow_)
-            with fn.loop(0, oh_, "oh") as oh:
-                with fn.loop(0, ow_, "ow") as ow:
-                    v = fn.load(full, fn.add(b.add(fn.mul(oh, fw), ow), pt * fw + pl))
-                    fn.store(emit_epilogue(fn, v, node.attrs["epilogue"], bv), out,
-                             b.add(obase, b.add(fn.mul(oh, ow_), ow)))
-    return (("int32", fh * fw),)
-
-
 def gen_pool(fn: Fn, g: Graph, node: Node) -> tuple[tuple[str, int], ...]:
     n_, c_, h, w = g.types[node.inputs[0]].shape
     _, _, oh_, ow_ = g.types[node.outputs[0]].shape
@@ -495,28 +266,6 @@ def gen_softmax(fn: Fn, g: Graph, node: Node) -> tuple[tuple[str, int], ...]:
         inv = b.fdiv(ir.Constant(F32, 1.0), b.load(sp))
         with fn.loop(0, length, "k") as k:
             fn.store(b.fmul(fn.load(orow, k), inv), orow, k)
-    return ()
-
-
-def gen_space_to_depth(fn: Fn, g: Graph, node: Node) -> tuple[tuple[str, int], ...]:
-    n_, c_, h, w = g.types[node.inputs[0]].shape
-    hs, ws = node.attrs["out_hw"]
-    pt, pl = node.attrs["pads"]
-    x, out = fn.args[:2]
-    b = fn.b
-    with fn.loop(0, n_ * c_, "nc") as nc:
-        xplane = fn.at(x, fn.mul(nc, h * w))
-        for i in range(2):
-            for j in range(2):
-                oplane = fn.at(out, fn.mul(fn.add(fn.mul(nc, 4), i * 2 + j), hs * ws))
-                with fn.loop(0, hs, "a") as a:
-                    ih = fn.add(fn.mul(a, 2), i - pt)
-                    rok = b.and_(b.icmp_signed(">=", ih, c64(0)), b.icmp_signed("<", ih, c64(h)))
-                    with fn.loop(0, ws, "b") as bb:
-                        iw = fn.add(fn.mul(bb, 2), j - pl)
-                        ok = b.and_(rok, b.and_(b.icmp_signed(">=", iw, c64(0)), b.icmp_signed("<", iw, c64(w))))
-                        v = fn.load(xplane, b.select(ok, b.add(fn.mul(ih, w), iw), c64(0)))
-                        fn.store(b.select(ok, v, ir.Constant(I8, 0)), oplane, b.add(fn.mul(a, ws), bb))
     return ()
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from .graph import Graph, Node, TensorType
 from .graph_errors import CompileError, node_error
-from .graph_ops import eval_node
+from .graph_eval import eval_node
 
 OPSET_MIN, OPSET_MAX = 11, 19
 

@@ -1,4 +1,4 @@
-"""Op definitions of the graph IR: shape/dtype inference and the float numpy evaluator.
+"""Op definitions of the graph IR: shape/dtype inference (the float evaluator is graph_eval.py).
 
 Float ops use ONNX-like names and normalized attributes (the frontend converts):
 Conv/ConvTranspose (strides (sh, sw), pads (top, left, bottom, right), group),
@@ -9,7 +9,6 @@ activation is None, ("relu",) or ("clip", lo, hi).
 
 Quantized ops (Q*, Quantize, Dequantize) only have inference here: their integer
 semantics are written down in quant_ops.py and executed by the CPU kernels and VTA.
-The float evaluator serves constant folding and calibration; it is not a runtime path.
 """
 
 from __future__ import annotations
@@ -22,10 +21,8 @@ from .graph import Graph, Node, TensorType
 from .graph_errors import node_error
 
 InferFn = Callable[[Node, list[TensorType | None], Graph], list[TensorType]]
-EvalFn = Callable[[Node, list[np.ndarray]], list[np.ndarray]]
 
 INFER: dict[str, InferFn] = {}
-EVAL: dict[str, EvalFn] = {}
 
 
 def infer_node(node: Node, ins: list[TensorType | None], graph: Graph) -> list[TensorType]:
@@ -35,19 +32,9 @@ def infer_node(node: Node, ins: list[TensorType | None], graph: Graph) -> list[T
     return fn(node, ins, graph)
 
 
-def eval_node(node: Node, ins: list[np.ndarray]) -> list[np.ndarray]:
-    fn = EVAL.get(node.op)
-    if fn is None:
-        raise node_error(node, "op has no float evaluator (cannot constant-fold or calibrate it)")
-    return fn(node, ins)
-
-
-def _reg(*ops: str, infer: InferFn | None = None, ev: EvalFn | None = None) -> None:
+def _reg(*ops: str, infer: InferFn) -> None:
     for op in ops:
-        if infer is not None:
-            INFER[op] = infer
-        if ev is not None:
-            EVAL[op] = ev
+        INFER[op] = infer
 
 
 # ---------------------------------------------------------------- activations
@@ -312,211 +299,6 @@ _reg("Dequantize", infer=_infer_dequantize)
 _reg("QuantizeLinear", "DequantizeLinear", infer=_infer_qlinear)
 _reg("Relu", "Clip", "HardSigmoid", "HardSwish", "Sigmoid", "Tanh", "Softmax", "Identity", "Neg", "Exp",
      "Sqrt", "Reciprocal", "FakeQuant", "QLut", "BatchNorm", infer=_infer_elementwise)
-
-
-# ---------------------------------------------------------------- float evaluation
-def _pad4(x: np.ndarray, pads: tuple[int, int, int, int], value: float = 0.0) -> np.ndarray:
-    pt, pl, pb, pr = pads
-    if not any(pads):
-        return x
-    return np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr)), constant_values=value)
-
-
-def _windows(x: np.ndarray, kh: int, kw: int, sh: int, sw: int) -> np.ndarray:
-    """(N, C, OH, OW, KH, KW) view of a padded input."""
-    v = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(2, 3))
-    return v[:, :, ::sh, ::sw]
-
-
-def conv2d_float(x: np.ndarray, w: np.ndarray, strides, pads, group: int) -> np.ndarray:
-    """Plain float convolution (NCHW, OIHW, groups) by im2col and BLAS matmul (float64 for exactness)."""
-    o, ipg, kh, kw = w.shape
-    win = _windows(_pad4(x, pads), kh, kw, *strides)
-    n, c, oh, ow = win.shape[:4]
-    if group == c and ipg == 1 and o == c:
-        return np.einsum("nchwij,cij->nchw", win, w[:, 0], optimize=True)
-    outs = []
-    opg = o // group
-    for gi in range(group):
-        wg = w[gi * opg:(gi + 1) * opg].reshape(opg, -1)
-        xg = win[:, gi * ipg:(gi + 1) * ipg].transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, -1)
-        outs.append((xg @ wg.T).reshape(n, oh, ow, opg).transpose(0, 3, 1, 2))
-    return np.concatenate(outs, axis=1) if group > 1 else outs[0]
-
-
-def conv_transpose2d_float(x: np.ndarray, w: np.ndarray, strides, pads, output_padding) -> np.ndarray:
-    n, c, h, wd = x.shape
-    _, o, kh, kw = w.shape
-    sh, sw = strides
-    pt, pl, pb, pr = pads
-    full = np.zeros((n, o, (h - 1) * sh + kh + output_padding[0], (wd - 1) * sw + kw + output_padding[1]), x.dtype)
-    for i in range(kh):
-        for j in range(kw):
-            contrib = np.einsum("nchw,co->nohw", x, w[:, :, i, j])
-            full[:, :, i:i + (h - 1) * sh + 1:sh, j:j + (wd - 1) * sw + 1:sw] += contrib
-    return full[:, :, pt:full.shape[2] - pb, pl:full.shape[3] - pr]
-
-
-def _ev_conv(node: Node, ins: list[np.ndarray]) -> list[np.ndarray]:
-    x, w = ins[0], ins[1]
-    y = conv2d_float(x.astype(np.float32), w.astype(np.float32), node.attrs["strides"], node.attrs["pads"],
-                     node.attrs.get("group", 1))
-    if len(ins) > 2 and ins[2] is not None:
-        y = y + ins[2].reshape(1, -1, 1, 1)
-    return [_fused_tail(node, y, ins)]
-
-
-def _fused_tail(node: Node, y: np.ndarray, ins: list[np.ndarray]) -> np.ndarray:
-    y = apply_act(y.astype(np.float32), node.attrs.get("act"))
-    if len(ins) > 3 and ins[3] is not None:
-        y = y + ins[3]
-    return apply_act(y, node.attrs.get("post_act")).astype(np.float32)
-
-
-def _ev_convt(node: Node, ins: list[np.ndarray]) -> list[np.ndarray]:
-    y = conv_transpose2d_float(ins[0].astype(np.float32), ins[1].astype(np.float32), node.attrs["strides"],
-                               node.attrs["pads"], node.attrs.get("output_padding", (0, 0)))
-    if len(ins) > 2 and ins[2] is not None:
-        y = y + ins[2].reshape(1, -1, 1, 1)
-    return [_fused_tail(node, y, ins)]
-
-
-def _ev_dense(node: Node, ins: list[np.ndarray]) -> list[np.ndarray]:
-    y = ins[0].astype(np.float32) @ ins[1].astype(np.float32).T
-    if len(ins) > 2 and ins[2] is not None:
-        y = y + ins[2]
-    return [_fused_tail(node, y, ins)]
-
-
-def _ev_pool(node: Node, ins: list[np.ndarray]) -> list[np.ndarray]:
-    x = ins[0].astype(np.float32)
-    if node.attrs.get("global"):
-        return [x.mean(axis=(2, 3), keepdims=True) if node.op == "AvgPool" else x.max(axis=(2, 3), keepdims=True)]
-    kh, kw = node.attrs["kernel"]
-    sh, sw = node.attrs["strides"]
-    pads = node.attrs["pads"]
-    if node.op == "MaxPool":
-        return [_windows(_pad4(x, pads, -np.inf), kh, kw, sh, sw).max(axis=(4, 5))]
-    s = _windows(_pad4(x, pads), kh, kw, sh, sw).sum(axis=(4, 5))
-    if node.attrs.get("count_include_pad", 0) or not any(pads):
-        return [s / (kh * kw)]
-    ones = _windows(_pad4(np.ones((1, 1) + x.shape[2:], np.float32), pads), kh, kw, sh, sw).sum(axis=(4, 5))
-    return [s / ones]
-
-
-def _ev_batchnorm(node: Node, ins: list[np.ndarray]) -> list[np.ndarray]:
-    x, scale, bias, mean, var = ins
-    shape = (1, -1) + (1,) * (x.ndim - 2)
-    k = scale / np.sqrt(var + node.attrs.get("epsilon", 1e-5))
-    return [(x - mean.reshape(shape)) * k.reshape(shape) + bias.reshape(shape)]
-
-
-def _ev_softmax(node: Node, ins: list[np.ndarray]) -> list[np.ndarray]:
-    x = ins[0]
-    axis = node.attrs.get("axis", -1)
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
-    return [(e / e.sum(axis=axis, keepdims=True)).astype(np.float32)]
-
-
-def _fake_quant(node: Node, ins: list[np.ndarray]) -> list[np.ndarray]:
-    s, zp = node.attrs["scale"], node.attrs["zero_point"]
-    q = np.clip(np.rint(ins[0] / s) + zp, node.attrs["qmin"], node.attrs["qmax"])
-    return [((q - zp) * s).astype(np.float32)]
-
-
-def _quantize_linear(node: Node, ins: list[np.ndarray]) -> list[np.ndarray]:
-    x, s = ins[0], ins[1]
-    zp = ins[2] if len(ins) > 2 and ins[2] is not None else np.zeros((), np.int8)
-    axis = node.attrs.get("axis", 1)
-    if s.ndim == 1 and s.size > 1:
-        shape = [1] * x.ndim
-        shape[axis] = -1
-        s, zp = s.reshape(shape), zp.reshape(shape)
-    info = np.iinfo(zp.dtype)
-    q = np.clip(np.rint(x / s) + zp.astype(np.int64), info.min, info.max)
-    return [q.astype(zp.dtype)]
-
-
-def _dequantize_linear(node: Node, ins: list[np.ndarray]) -> list[np.ndarray]:
-    x, s = ins[0], ins[1]
-    zp = ins[2] if len(ins) > 2 and ins[2] is not None else np.zeros((), x.dtype)
-    axis = node.attrs.get("axis", 1)
-    if s.ndim == 1 and s.size > 1:
-        shape = [1] * x.ndim
-        shape[axis] = -1
-        s, zp = s.reshape(shape), zp.reshape(shape)
-    return [((x.astype(np.int64) - zp.astype(np.int64)) * s).astype(np.float32)]
-
-
-def _binary(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> EvalFn:
-    def ev(node: Node, ins: list[np.ndarray]) -> list[np.ndarray]:
-        a, b = ins
-        if node.op == "Div" and a.dtype.kind in "iu" and b.dtype.kind in "iu":
-            y = np.trunc(a / b).astype(np.result_type(a, b))
-        else:
-            y = fn(a, b)
-        if y.dtype == np.float64:
-            y = y.astype(np.float32)
-        return [apply_act(y, node.attrs.get("act"))]
-    return ev
-
-
-def _unary(fn: Callable[[np.ndarray, Node], np.ndarray]) -> EvalFn:
-    def ev(node: Node, ins: list[np.ndarray]) -> list[np.ndarray]:
-        y = fn(ins[0], node)
-        return [y.astype(np.float32) if y.dtype == np.float64 else y]
-    return ev
-
-
-def hard_sigmoid(x: np.ndarray, alpha: float = 0.2, beta: float = 0.5) -> np.ndarray:
-    return np.clip(alpha * x + beta, 0.0, 1.0)
-
-
-def hard_swish(x: np.ndarray) -> np.ndarray:
-    return x * np.clip(x + 3.0, 0.0, 6.0) / 6.0
-
-
-def _clip(x: np.ndarray, node: Node) -> np.ndarray:
-    return apply_act(x, ("clip", node.attrs.get("min"), node.attrs.get("max")))
-
-
-_reg("Conv", ev=_ev_conv)
-_reg("ConvTranspose", ev=_ev_convt)
-_reg("Dense", ev=_ev_dense)
-_reg("MaxPool", "AvgPool", ev=_ev_pool)
-_reg("BatchNorm", ev=_ev_batchnorm)
-_reg("Softmax", ev=_ev_softmax)
-_reg("FakeQuant", ev=_fake_quant)
-_reg("QuantizeLinear", ev=_quantize_linear)
-_reg("DequantizeLinear", ev=_dequantize_linear)
-_reg("Add", ev=_binary(np.add))
-_reg("Sub", ev=_binary(np.subtract))
-_reg("Mul", ev=_binary(np.multiply))
-_reg("Div", ev=_binary(np.divide))
-_reg("Pow", ev=_binary(np.power))
-_reg("Max", ev=_binary(np.maximum))
-_reg("Min", ev=_binary(np.minimum))
-_reg("MatMul", ev=_binary(np.matmul))
-_reg("Relu", ev=_unary(lambda x, n: np.maximum(x, 0).astype(x.dtype)))
-_reg("Clip", ev=_unary(_clip))
-_reg("HardSigmoid", ev=_unary(lambda x, n: hard_sigmoid(x, n.attrs.get("alpha", 0.2), n.attrs.get("beta", 0.5))))
-_reg("HardSwish", ev=_unary(lambda x, n: hard_swish(x)))
-_reg("Sigmoid", ev=_unary(lambda x, n: 1.0 / (1.0 + np.exp(-x))))
-_reg("Tanh", ev=_unary(lambda x, n: np.tanh(x)))
-_reg("Neg", ev=_unary(lambda x, n: -x))
-_reg("Exp", ev=_unary(lambda x, n: np.exp(x)))
-_reg("Sqrt", ev=_unary(lambda x, n: np.sqrt(x)))
-_reg("Reciprocal", ev=_unary(lambda x, n: 1.0 / x))
-_reg("Identity", ev=_unary(lambda x, n: x))
-_reg("Reshape", ev=_unary(lambda x, n: x.reshape(_infer_reshape(n, [TensorType(x.shape)], None)[0].shape)))
-_reg("Transpose", ev=_unary(lambda x, n: np.transpose(x, n.attrs.get("perm"))))
-_reg("Squeeze", ev=_unary(lambda x, n: x.reshape(_infer_squeeze(n, [TensorType(x.shape)], None)[0].shape)))
-_reg("Unsqueeze", ev=_unary(lambda x, n: x.reshape(_infer_unsqueeze(n, [TensorType(x.shape)], None)[0].shape)))
-_reg("Slice", ev=_unary(lambda x, n: x[tuple(_slice_params(n, x.shape))]))
-_reg("Shape", ev=_unary(lambda x, n: np.array(x.shape, np.int64)))
-_reg("Cast", ev=_unary(lambda x, n: x.astype(n.attrs["to"])))
-EVAL["Concat"] = lambda n, ins: [np.concatenate(ins, axis=n.attrs["axis"])]
-EVAL["Gather"] = lambda n, ins: [np.take(ins[0], ins[1], axis=n.attrs.get("axis", 0))]
 
 
 # ---------------------------------------------------------------- cost figures

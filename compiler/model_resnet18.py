@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .graph_ops import conv2d_float
+from .graph_eval import conv2d_float
 
 STAGES = ((64, 1), (128, 2), (256, 2), (512, 2))
 

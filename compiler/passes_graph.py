@@ -10,7 +10,7 @@ from typing import Callable
 import numpy as np
 
 from .graph import Graph, Node
-from .graph_ops import EVAL, eval_node
+from .graph_eval import EVAL, eval_node
 
 Pass = Callable[[Graph], str]
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from .graph import Graph
 from .graph_errors import CompileError
-from .graph_ops import eval_node
+from .graph_eval import eval_node
 
 SAMPLE_PER_TENSOR = 1 << 15
 

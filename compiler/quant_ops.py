@@ -37,7 +37,7 @@ from typing import Callable
 import numpy as np
 
 from .graph_errors import CompileError
-from .graph_ops import hard_sigmoid, hard_swish
+from .graph_eval import hard_sigmoid, hard_swish
 
 IMM_MIN, IMM_MAX = -(1 << 15), (1 << 15) - 1
 Q_MIN, Q_MAX = -128, 127
