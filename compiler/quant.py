@@ -13,6 +13,7 @@ with Dequantize/Quantize inserted around them.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable
 
@@ -38,6 +39,15 @@ class QuantOptions:
     weight_candidates: int = 2       # the same for weights
     max_avg_gain_bits: int = 16      # cap on e_out - e_in for average pooling (keeps int64 products safe)
     saturation_aware: bool = True    # a tensor read only by saturating functions is ranged over their knees
+
+
+def fake_quant_exp(a: dict) -> int:
+    """The exponent for a Q/DQ pair: its own grid when that is int8 with a power-of-two scale and zero point 0,
+    else the finest power-of-two grid that holds its whole range."""
+    e = -math.log2(a["scale"])
+    if a["zero_point"] == 0 and a["qmin"] == Q_MIN and a["qmax"] == Q_MAX and e == round(e):
+        return int(round(e))
+    return pot_exp(max(abs(a["qmin"] - a["zero_point"]), abs(a["qmax"] - a["zero_point"])) * a["scale"])
 
 
 def saturation_window(node: Node) -> tuple[float, float] | None:
@@ -70,10 +80,7 @@ class Quantizer:
         self.reserved = set(src.inputs) | set(src.outputs)
         for node in src.nodes:
             if node.op == "FakeQuant":
-                a = node.attrs
-                rng = max(abs(a["qmin"] - a["zero_point"]), abs(a["qmax"] - a["zero_point"])) * a["scale"]
-                e = pot_exp(rng)
-                self.hints[node.inputs[0]] = self.hints[node.outputs[0]] = e
+                self.hints[node.inputs[0]] = self.hints[node.outputs[0]] = fake_quant_exp(node.attrs)
 
     # ------------------------------------------------------------ exponents and conversions
     def exp_of(self, v: str) -> int:

@@ -119,3 +119,32 @@ def test_an_op_without_int8_rule_or_cpu_kernel_is_a_named_error():
     m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
     with pytest.raises(CompileError, match=r"node 'attention_scores.*' \(MatMul\): no CPU kernel"):
         compile_model(m, calibration=np.ones((1, 4, 8), np.float32))
+
+
+def test_qdq_model_compiles_with_the_scales_it_declares():
+    from onnx import TensorProto, helper, numpy_helper
+
+    from vta.compiler import compile as compile_model
+
+    rng = np.random.default_rng(5)
+    wq = rng.integers(-127, 128, (16, 16, 3, 3)).astype(np.int8)
+    nodes = [
+        helper.make_node("QuantizeLinear", ["x", "s", "z"], ["xq"]),
+        helper.make_node("DequantizeLinear", ["xq", "s", "z"], ["xd"]),
+        helper.make_node("DequantizeLinear", ["wq", "ws"], ["wd"]),
+        helper.make_node("Conv", ["xd", "wd"], ["c"], pads=[1, 1, 1, 1], name="qconv"),
+        helper.make_node("Relu", ["c"], ["y"]),
+    ]
+    inits = [numpy_helper.from_array(np.float32(1 / 32), "s"), numpy_helper.from_array(np.int8(0), "z"),
+             numpy_helper.from_array(wq, "wq"), numpy_helper.from_array(np.float32(1 / 256), "ws")]
+    g = helper.make_graph(nodes, "qdq", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 16, 5, 5])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], initializer=inits)
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    x = (rng.standard_normal((4, 16, 5, 5)) * 1.5).astype(np.float32)
+    m = compile_model(model, calibration=x)
+    conv = m.quant_graph.node("qconv")
+    assert conv.attrs["in_exp"] == 5 and conv.attrs["w_exp"] == 8  # 1/32 and 1/256: the model's own grids
+    assert np.array_equal(m.quant_graph.const(conv.inputs[1]), wq)  # weights unchanged
+    ours = m.run(x[:1], keep_all=True)
+    assert np.array_equal(ours[conv.outputs[0]], run_reference(m.quant_graph, {"x": x[:1]}, keep_all=True)[conv.outputs[0]])
+    m.close()
