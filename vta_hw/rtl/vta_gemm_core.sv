@@ -46,6 +46,11 @@ module vta_gemm_core
   output logic                   uop_o,
   output logic                   acc_wr_o
 );
+  localparam logic [InpWidth-1:0] InpSign = 1 << (InpWidth - 1);
+  localparam logic [WgtWidth-1:0] WgtSign = 1 << (WgtWidth - 1);
+  localparam logic [AccWidth-1:0] InpBias = AccWidth'(InpSign);
+  localparam logic [AccWidth-1:0] WgtBias = AccWidth'(WgtSign);
+
   logic [LogAccDepth-1:0] dst;
   logic [LogInpDepth-1:0] src;
   logic [LogWgtDepth-1:0] wgt;
@@ -72,23 +77,21 @@ module vta_gemm_core
   assign s1_dst_d   = dst;
 
   // ------------------------------------------------------------------ S1: dot products
+  // (Computed only for a valid micro-op, which also keeps the cycle model fast while idle.)
   logic [Lanes-1:0][AccWidth-1:0] dot;
 
+  // Sign extension is written as (x ^ 0x80) - 128, which Verilator turns into plain integer
+  // operations (several times faster than its generic sign-extension helpers).
   always_comb begin
-    for (int unsigned b = 0; b < Batch; b++) begin
-      for (int unsigned j = 0; j < BlockOut; j++) begin
-        logic signed [AccWidth-1:0] sum;
-        sum = '0;
-        for (int unsigned k = 0; k < BlockIn; k++) begin
-          logic signed [InpWidth-1:0] x;
-          logic signed [WgtWidth-1:0] w;
-          logic signed [InpWidth+WgtWidth-1:0] prod;
-          x    = inp_rd_data_i[(b*BlockIn + k)*InpWidth +: InpWidth];
-          w    = wgt_rd_data_i[(j*BlockIn + k)*WgtWidth +: WgtWidth];
-          prod = x * w;
-          sum  = sum + AccWidth'(prod);
+    dot = '0;
+    if (s1_valid_q) begin
+      for (int unsigned b = 0; b < Batch; b++) begin
+        for (int unsigned j = 0; j < BlockOut; j++) begin
+          for (int unsigned k = 0; k < BlockIn; k++) begin
+            dot[b*BlockOut + j] += (AccWidth'(inp_rd_data_i[(b*BlockIn + k)*InpWidth +: InpWidth] ^ InpSign) - InpBias)
+                                 * (AccWidth'(wgt_rd_data_i[(j*BlockIn + k)*WgtWidth +: WgtWidth] ^ WgtSign) - WgtBias);
+          end
         end
-        dot[b*BlockOut + j] = sum;
       end
     end
   end
@@ -101,7 +104,7 @@ module vta_gemm_core
   assign s2_valid_d = s1_valid_q && !clr_i;
   assign s2_reset_d = s1_reset_q;
   assign s2_dst_d   = s1_dst_q;
-  assign s2_dot_d   = s1_valid_q ? dot : s2_dot_q;
+  assign s2_dot_d   = dot;
   assign s2_acc_d   = s1_valid_q ? acc_rd_data_i : s2_acc_q;
 
   // ------------------------------------------------------------------ S2: accumulate and write

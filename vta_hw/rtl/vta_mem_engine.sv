@@ -146,22 +146,45 @@ module vta_mem_engine
   assign m_axi_arburst = AxiBurstIncr;
   assign m_axi_arvalid = arvalid_q;
 
-  logic [RdIdxBits-1:0] rid;
-  assign rid = RdIdxBits'(m_axi_rid);
+  // Read data first enters a two-entry register slice (no combinational path from the R
+  // channel inputs into the clients; full rate), then goes to the client named by RID.
+  // Beats with unknown IDs, and every beat while aborting, are dropped.
+  localparam int unsigned RBits = AxiIdWidth + 2 + 1 + BusWidth;
+  logic                   rs_valid, rs_ready, rs_last;
+  logic [AxiIdWidth-1:0]  rs_id;
+  logic [1:0]             rs_resp;
+  logic [RdIdxBits-1:0]   rid;
+  logic [1:0]             rs_count;
 
-  // Read data goes to the client named by RID; unknown IDs and aborted runs are dropped.
+  vta_fifo #(
+    .Width(RBits),
+    .Depth(2)
+  ) u_r_slice (
+    .clk_i,
+    .rst_ni,
+    .clr_i  (1'b0),
+    .valid_i(m_axi_rvalid),
+    .ready_o(m_axi_rready),
+    .data_i ({m_axi_rid, m_axi_rresp, m_axi_rlast, m_axi_rdata}),
+    .valid_o(rs_valid),
+    .ready_i(rs_ready),
+    .data_o ({rs_id, rs_resp, rs_last, rd_data_o}),
+    .count_o(rs_count)
+  );
+
+  assign rid = RdIdxBits'(rs_id);
+
   always_comb begin
-    rd_valid_o   = '0;
-    m_axi_rready = 1'b1;
-    if (!abort_i && int'(m_axi_rid) < NumRd) begin
-      rd_valid_o[rid] = m_axi_rvalid;
-      m_axi_rready    = rd_ready_i[rid];
+    rd_valid_o = '0;
+    rs_ready   = 1'b1;
+    if (!abort_i && int'(rs_id) < NumRd) begin
+      rd_valid_o[rid] = rs_valid;
+      rs_ready        = rd_ready_i[rid];
     end
   end
-  assign rd_data_o   = m_axi_rdata;
-  assign r_fire      = m_axi_rvalid && m_axi_rready;
-  assign r_last_fire = r_fire && m_axi_rlast;
-  assign rd_beat_o   = r_fire;
+  assign r_fire      = rs_valid && rs_ready;
+  assign r_last_fire = r_fire && rs_last;
+  assign rd_beat_o   = m_axi_rvalid && m_axi_rready;
 
   always_comb begin
     rd_out_d = rd_out_q;
@@ -263,7 +286,7 @@ module vta_mem_engine
 
   // ------------------------------------------------------------------ status
   assign wr_idle_o = wbg_idle && !awvalid_q && !wlen_valid && (b_out_q == '0);
-  assign idle_o    = (&bg_idle) && !arvalid_q && (rd_out_q == '0) && wr_idle_o;
+  assign idle_o    = (&bg_idle) && !arvalid_q && (rd_out_q == '0) && !rs_valid && wr_idle_o;
 
   always_comb begin
     err_o        = 1'b0;
@@ -272,9 +295,9 @@ module vta_mem_engine
       err_o        = 1'b1;
       err_client_o = (RdIdxBits+1)'(NumRd);
     end
-    if (r_fire && m_axi_rresp[1]) begin
+    if (r_fire && rs_resp[1]) begin
       err_o        = 1'b1;
-      err_client_o = (RdIdxBits+1)'(m_axi_rid);
+      err_client_o = (RdIdxBits+1)'(rs_id);
     end
   end
 
@@ -305,5 +328,5 @@ module vta_mem_engine
   end
 
   logic unused_sig;
-  assign unused_sig = ^{m_axi_bid, wlen_ready, wlen_count, m_axi_bresp[0], m_axi_rresp[0]};
+  assign unused_sig = ^{m_axi_bid, wlen_ready, wlen_count, m_axi_bresp[0], rs_resp[0], rs_count};
 endmodule

@@ -51,7 +51,8 @@ module vta_regs
   logic [HostAddrBits-1:0] awaddr_q, awaddr_d;
   logic [HostDataBits-1:0] wdata_q, wdata_d;
   logic [HostDataBits/8-1:0] wstrb_q, wstrb_d;
-  logic                    rvalid_q, rvalid_d;
+  logic                    ar_full_q, ar_full_d, rvalid_q, rvalid_d;
+  logic [HostAddrBits-1:0] araddr_q, araddr_d;
   logic [HostDataBits-1:0] rdata_q, rdata_d;
   logic                    do_write, do_read;
   logic [HostDataBits-1:0] status, rd_word, wmask, ctrl_new;
@@ -61,13 +62,15 @@ module vta_regs
   assign s_axil_wready  = !w_full_q;
   assign s_axil_bvalid  = bvalid_q;
   assign s_axil_bresp   = AxiRespOkay;
-  assign s_axil_arready = !rvalid_q;
+  assign s_axil_arready = !ar_full_q && !rvalid_q;
   assign s_axil_rvalid  = rvalid_q;
   assign s_axil_rdata   = rdata_q;
   assign s_axil_rresp   = AxiRespOkay;
 
   assign do_write = aw_full_q && w_full_q && !bvalid_q;
-  assign do_read  = s_axil_arvalid && !rvalid_q;
+  // A read address is registered first, its data the cycle after (no combinational path from
+  // the bus inputs into the read multiplexer).
+  assign do_read  = ar_full_q;
 
   always_comb begin
     aw_full_d = aw_full_q;
@@ -144,23 +147,30 @@ module vta_regs
   always_comb begin
     rd_word = '0;
     for (int unsigned i = 0; i < NumRwRegs; i++) begin
-      if (s_axil_araddr[HostAddrBits-1:WordLsb] == RwRegOffset[i][HostAddrBits-1:WordLsb]) rd_word = rw_q[i];
+      if (araddr_q[HostAddrBits-1:WordLsb] == RwRegOffset[i][HostAddrBits-1:WordLsb]) rd_word = rw_q[i];
     end
     for (int unsigned i = 0; i < NumCounters; i++) begin
-      if (s_axil_araddr[HostAddrBits-1:WordLsb] == CounterOffset[i][HostAddrBits-1:WordLsb]) begin
+      if (araddr_q[HostAddrBits-1:WordLsb] == CounterOffset[i][HostAddrBits-1:WordLsb]) begin
         rd_word = counters_i[i];
       end
     end
-    if (s_axil_araddr[HostAddrBits-1:WordLsb] == RegStatus[HostAddrBits-1:WordLsb])    rd_word = status;
-    if (s_axil_araddr[HostAddrBits-1:WordLsb] == RegErrorInsn[HostAddrBits-1:WordLsb]) rd_word = err_insn_q;
+    if (araddr_q[HostAddrBits-1:WordLsb] == RegStatus[HostAddrBits-1:WordLsb])    rd_word = status;
+    if (araddr_q[HostAddrBits-1:WordLsb] == RegErrorInsn[HostAddrBits-1:WordLsb]) rd_word = err_insn_q;
   end
 
   always_comb begin
-    rvalid_d = rvalid_q;
-    rdata_d  = rdata_q;
+    ar_full_d = ar_full_q;
+    araddr_d  = araddr_q;
+    rvalid_d  = rvalid_q;
+    rdata_d   = rdata_q;
+    if (s_axil_arvalid && s_axil_arready) begin
+      ar_full_d = 1'b1;
+      araddr_d  = s_axil_araddr;
+    end
     if (do_read) begin
-      rvalid_d = 1'b1;
-      rdata_d  = rd_word;
+      ar_full_d = 1'b0;
+      rvalid_d  = 1'b1;
+      rdata_d   = rd_word;
     end else if (rvalid_q && s_axil_rready) begin
       rvalid_d = 1'b0;
     end
@@ -178,6 +188,8 @@ module vta_regs
       wdata_q    <= '0;
       wstrb_q    <= '0;
       bvalid_q   <= 1'b0;
+      ar_full_q  <= 1'b0;
+      araddr_q   <= '0;
       rvalid_q   <= 1'b0;
       rdata_q    <= '0;
     end else begin
@@ -191,11 +203,13 @@ module vta_regs
       wdata_q    <= wdata_d;
       wstrb_q    <= wstrb_d;
       bvalid_q   <= bvalid_d;
+      ar_full_q  <= ar_full_d;
+      araddr_q   <= araddr_d;
       rvalid_q   <= rvalid_d;
       rdata_q    <= rdata_d;
     end
   end
 
   logic unused_addr;
-  assign unused_addr = ^{awaddr_q[WordLsb-1:0], s_axil_araddr[WordLsb-1:0]};
+  assign unused_addr = ^{awaddr_q[WordLsb-1:0], araddr_q[WordLsb-1:0]};
 endmodule

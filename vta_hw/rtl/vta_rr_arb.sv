@@ -22,7 +22,7 @@ module vta_rr_arb #(
     // Scan from the priority pointer, wrapping around; the first request wins.
     for (int unsigned off = 0; off < N; off++) begin
       logic [IdxBits-1:0] i;
-      i = IdxBits'((int'(prio_q) + off) % N);
+      i = (int'(prio_q) + off >= N) ? IdxBits'(int'(prio_q) + off - N) : IdxBits'(int'(prio_q) + off);
       if (!found && req_i[i]) begin
         found    = 1'b1;
         gnt_o[i] = 1'b1;

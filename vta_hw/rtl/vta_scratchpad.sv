@@ -1,8 +1,9 @@
 // On-chip buffer of `2**LogDepth` elements of `ElemBits`, organised so that
 // the memory engine's full bus width can be written (and read) per cycle:
 //
-// * ElemBits >= BusWidth: one RAM whose element is written in bus-wide
-//   slices (`wr_slice_en_i`, one slice per beat); Lanes = 1.
+// * ElemBits >= BusWidth: Slices = ElemBits/BusWidth RAMs, one per bus-wide
+//   slice of the element, written one slice per beat (`wr_slice_en_i`) or
+//   all at once; Lanes = 1.
 // * ElemBits <  BusWidth: Lanes = BusWidth/ElemBits banks interleaved by
 //   element index (element i lives in bank i % Lanes), so any Lanes
 //   consecutive elements can be written or read in one cycle.
@@ -31,23 +32,25 @@ module vta_scratchpad
   output logic [DataBits-1:0] rd_data_o
 );
   if (Lanes == 1) begin : g_single
-    localparam int unsigned AddrBits = LogDepth > 0 ? LogDepth : 1;
+    // One RAM per bus-wide slice of the element, all at the element's address.
+    localparam int unsigned AddrBits  = LogDepth > 0 ? LogDepth : 1;
+    localparam int unsigned SliceBits = ElemBits / Slices;
     logic unused_idx;
     assign unused_idx = ^{wr_idx_i, rd_idx_i};
-    vta_sram #(
-      .Width (ElemBits),
-      .Depth (2 ** LogDepth),
-      .Slices(Slices)
-    ) u_ram (
-      .clk_i,
-      .we_i    (wr_en_i && wr_lane_en_i[0]),
-      .waddr_i (wr_idx_i[AddrBits-1:0]),
-      .wslice_i(wr_slice_en_i),
-      .wdata_i (wr_data_i),
-      .re_i    (rd_en_i),
-      .raddr_i (rd_idx_i[AddrBits-1:0]),
-      .rdata_o (rd_data_o)
-    );
+    for (genvar s = 0; s < Slices; s++) begin : g_slice
+      vta_sram #(
+        .Width(SliceBits),
+        .Depth(2 ** LogDepth)
+      ) u_ram (
+        .clk_i,
+        .we_i   (wr_en_i && wr_lane_en_i[0] && wr_slice_en_i[s]),
+        .waddr_i(wr_idx_i[AddrBits-1:0]),
+        .wdata_i(wr_data_i[s*SliceBits +: SliceBits]),
+        .re_i   (rd_en_i),
+        .raddr_i(rd_idx_i[AddrBits-1:0]),
+        .rdata_o(rd_data_o[s*SliceBits +: SliceBits])
+      );
+    end
   end else begin : g_banked
     localparam int unsigned LogLanes  = $clog2(Lanes);
     localparam int unsigned LogRows   = LogDepth > LogLanes ? LogDepth - LogLanes : 0;
@@ -78,18 +81,16 @@ module vta_scratchpad
       assign unused_bank_idx = ^{we_idx, re_idx};
 
       vta_sram #(
-        .Width (ElemBits),
-        .Depth (2 ** LogRows),
-        .Slices(1)
+        .Width(ElemBits),
+        .Depth(2 ** LogRows)
       ) u_ram (
         .clk_i,
-        .we_i    (wr_en_i && wr_lane_en_i[wk]),
-        .waddr_i (wrow),
-        .wslice_i(1'b1),
-        .wdata_i (wr_data_i[wk*ElemBits +: ElemBits]),
-        .re_i    (rd_en_i),
-        .raddr_i (rrow),
-        .rdata_o (bank_rdata[b])
+        .we_i   (wr_en_i && wr_lane_en_i[wk]),
+        .waddr_i(wrow),
+        .wdata_i(wr_data_i[wk*ElemBits +: ElemBits]),
+        .re_i   (rd_en_i),
+        .raddr_i(rrow),
+        .rdata_o(bank_rdata[b])
       );
     end
 

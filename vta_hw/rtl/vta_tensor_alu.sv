@@ -118,11 +118,15 @@ module vta_tensor_alu
     end
   end
 
-  // R: the dst operand arrives from the ACC read port.
+  // R: the dst operand arrives from the ACC read port. (Computed only for a valid micro-op, which
+  // also keeps the cycle model fast while the ALU is idle.)
   always_comb begin
-    for (int unsigned l = 0; l < Lanes; l++) begin
-      w_data_d[l*AccWidth +: AccWidth] = alu_lane(r_op_q, acc_rd_data_i[l*AccWidth +: AccWidth],
-                                                  r_b_q[l*AccWidth +: AccWidth]);
+    w_data_d = w_data_q;
+    if (r_valid_q) begin
+      for (int unsigned l = 0; l < Lanes; l++) begin
+        w_data_d[l*AccWidth +: AccWidth] = alu_lane(r_op_q, acc_rd_data_i[l*AccWidth +: AccWidth],
+                                                    r_b_q[l*AccWidth +: AccWidth]);
+      end
     end
   end
   assign w_valid_d = r_valid_q && !clr_i;

@@ -274,16 +274,16 @@ module vta_tensor_load
     wr_idx_o      = ptr_q;
     wr_lane_en_o  = '0;
     wr_slice_en_o = '1;
-    wr_data_o     = '0;
+    wr_data_o     = {Slices{rd_data_i}};
     if (st_q == StZero) begin
-      wr_en_o = 1'b1;
+      wr_en_o   = 1'b1;
+      wr_data_o = '0;
       for (int unsigned k = 0; k < Lanes; k++) wr_lane_en_o[k] = ZBits'(k) < zn;
     end else if (beat) begin
       wr_en_o       = 1'b1;
       wr_idx_o      = data_idx;
       wr_lane_en_o  = data_lanes;
       wr_slice_en_o = data_slices;
-      wr_data_o     = {Slices{rd_data_i}};
     end
   end
 
