@@ -40,19 +40,27 @@ def _windows(x: np.ndarray, kh: int, kw: int, sh: int, sw: int) -> np.ndarray:
 
 
 def conv2d_float(x: np.ndarray, w: np.ndarray, strides, pads, group: int) -> np.ndarray:
-    """Plain float convolution (NCHW, OIHW, groups) by im2col and BLAS matmul (float64 for exactness)."""
+    """Plain float32 convolution (NCHW, OIHW, groups): per-tap copies into (C*KH*KW, OH*OW) columns, one BLAS
+    product per image and group that lands directly in NCHW (no transposes of the big operand)."""
     o, ipg, kh, kw = w.shape
-    win = _windows(_pad4(x, pads), kh, kw, *strides)
-    n, c, oh, ow = win.shape[:4]
+    xp = _pad4(x.astype(np.float32, copy=False), pads)
+    n, c = x.shape[:2]
+    sh, sw = strides
+    oh, ow = (xp.shape[2] - kh) // sh + 1, (xp.shape[3] - kw) // sw + 1
     if group == c and ipg == 1 and o == c:
-        return np.einsum("nchwij,cij->nchw", win, w[:, 0], optimize=True)
-    outs = []
+        return np.einsum("nchwij,cij->nchw", _windows(xp, kh, kw, sh, sw), w[:, 0], optimize=True)
+    cols = np.empty((n, c, kh, kw, oh, ow), np.float32)
+    for i in range(kh):
+        for j in range(kw):
+            cols[:, :, i, j] = xp[:, :, i:i + (oh - 1) * sh + 1:sh, j:j + (ow - 1) * sw + 1:sw]
+    cols = cols.reshape(n, group, ipg * kh * kw, oh * ow)
     opg = o // group
-    for gi in range(group):
-        wg = w[gi * opg:(gi + 1) * opg].reshape(opg, -1)
-        xg = win[:, gi * ipg:(gi + 1) * ipg].transpose(0, 2, 3, 1, 4, 5).reshape(n * oh * ow, -1)
-        outs.append((xg @ wg.T).reshape(n, oh, ow, opg).transpose(0, 3, 1, 2))
-    return np.concatenate(outs, axis=1) if group > 1 else outs[0]
+    wg = w.astype(np.float32, copy=False).reshape(group, opg, ipg * kh * kw)
+    out = np.empty((n, group, opg, oh * ow), np.float32)
+    for b in range(n):
+        for g in range(group):
+            np.matmul(wg[g], cols[b, g], out=out[b, g])
+    return out.reshape(n, o, oh, ow)
 
 
 def conv_transpose2d_float(x: np.ndarray, w: np.ndarray, strides, pads, output_padding) -> np.ndarray:

@@ -53,25 +53,38 @@ def _scale_b_inputs(w2: np.ndarray, s: np.ndarray, group: int) -> np.ndarray:
     return shaped.reshape(w2.shape)
 
 
-def equalize_layers(g: Graph, rounds: int = 4) -> str:
-    """Rescale conv -> (ReLU) -> conv pairs so per-channel weight ranges match (float function unchanged)."""
+def equalize_layers(g: Graph, rounds: int = 4, tol: float = 1e-3) -> str:
+    """Rescale conv -> (ReLU) -> conv pairs so per-channel weight ranges match (float function unchanged).
+
+    One round equalizes disjoint pairs exactly; chains (a conv in two pairs) need a few.
+    """
     pairs = _pairs(g)
+    weights = {}  # the current float32 arrays, written back as constants once at the end
+    for node in {n.name: n for ab in pairs for n in ab}.values():
+        weights[node.name] = [g.const(node.inputs[1]), g.const(node.inputs[2]) if len(node.inputs) > 2 and
+                              node.inputs[2] else None]
     for _ in range(rounds):
+        worst = 0.0
         for a, b in pairs:
-            w1 = g.const(a.inputs[1]).astype(np.float64)
-            w2 = g.const(b.inputs[1]).astype(np.float64)
+            w1, b1 = weights[a.name]
+            w2 = weights[b.name][0]
             cout = w1.shape[0]
             r1 = np.abs(w1.reshape(cout, -1)).max(axis=1)
             r2 = _b_input_ranges(w2, b.attrs.get("group", 1), cout)
             ok = (r1 > 0) & (r2 > 0)
-            s = np.ones(cout)
-            s[ok] = np.sqrt(r1[ok] / r2[ok])
-            w1 = w1 / s.reshape((-1,) + (1,) * (w1.ndim - 1))
-            a.inputs[1] = g.add_const(a.inputs[1] + "_eq", w1.astype(np.float32), unique=True)
-            if len(a.inputs) > 2 and a.inputs[2]:
-                a.inputs[2] = g.add_const(a.inputs[2] + "_eq", (g.const(a.inputs[2]) / s).astype(np.float32),
-                                          unique=True)
-            b.inputs[1] = g.add_const(b.inputs[1] + "_eq",
-                                      _scale_b_inputs(w2, s, b.attrs.get("group", 1)).astype(np.float32), unique=True)
+            sc = np.ones(cout, np.float32)
+            sc[ok] = np.sqrt(r1[ok] / r2[ok])
+            worst = max(worst, float(np.max(np.abs(sc - 1))))
+            weights[a.name][0] = w1 / sc.reshape((-1,) + (1,) * (w1.ndim - 1))
+            if b1 is not None:
+                weights[a.name][1] = b1 / sc
+            weights[b.name][0] = _scale_b_inputs(w2, sc, b.attrs.get("group", 1))
+        if worst < tol:
+            break
+    for node in {n.name: n for ab in pairs for n in ab}.values():
+        w, bias = weights[node.name]
+        node.inputs[1] = g.add_const(node.inputs[1] + "_eq", w.astype(np.float32), unique=True)
+        if bias is not None:
+            node.inputs[2] = g.add_const(node.inputs[2] + "_eq", bias.astype(np.float32), unique=True)
     g.remove_dead()
     return f"equalized {len(pairs)} conv pairs"
