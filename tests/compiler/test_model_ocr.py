@@ -52,3 +52,20 @@ def test_top1_agreement_with_onnxruntime(setup):
     print(f"OCR direction classifier: top-1 agreement {agree:.3f}, accuracy int8 {(q.argmax(1) == y).mean():.3f}, "
           f"float {(f.argmax(1) == y).mean():.3f}")
     assert agree >= 0.75
+
+
+def test_tsim_bit_exact(setup):
+    from vta.jit import open_device
+
+    try:
+        dev = open_device("tsim", Config())
+    except Exception as exc:  # a missing Verilator build is a skip, not a pass
+        pytest.skip(f"TSIM is not available: {exc}")
+    m, x, _ = setup
+    with dev:
+        ours = m.run(x[:BATCH], device=dev, keep_all=True)
+    ref = run_reference(m.quant_graph, {"x": x[:BATCH]}, keep_all=True)
+    checked = [k for k, v in ref.items() if k in ours and getattr(v, "dtype", None) == np.int8]
+    for k in checked:
+        assert np.array_equal(ours[k], ref[k]), k
+    assert all(p.cycles for p in m.last_profile if p.target == "vta")
