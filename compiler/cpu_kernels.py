@@ -15,7 +15,7 @@ import numpy as np
 from llvmlite import ir
 
 from .cpu_ir import F32, I8, I32, I64, PTR, Fn, c32, c64, emit_epilogue
-from .cpu_kernels_conv import gen_qconv, gen_qconvt, gen_qdense, gen_space_to_depth
+from .cpu_kernels_conv import gen_fconv, gen_fdense, gen_qconv, gen_qconvt, gen_qdense, gen_space_to_depth
 from .graph import Graph, Node
 from .graph_errors import node_error
 
@@ -278,7 +278,7 @@ def _pool_gen(fn: Fn, g: Graph, node: Node) -> tuple[tuple[str, int], ...]:
 GENERATORS = {
     "QConv": gen_qconv, "QDense": gen_qdense, "QConvTranspose": gen_qconvt, "QMaxPool": _pool_gen,
     "QAvgPool": _pool_gen, "QLut": gen_lut, "QAdd": gen_binary, "QMul": gen_binary, "QConcat": gen_concat,
-    "Transpose": gen_transpose, "SpaceToDepth": gen_space_to_depth, "Quantize": gen_quantize, "Dequantize": gen_dequantize, "Softmax": gen_softmax,
+    "Conv": gen_fconv, "Dense": gen_fdense, "Transpose": gen_transpose, "SpaceToDepth": gen_space_to_depth, "Quantize": gen_quantize, "Dequantize": gen_dequantize, "Softmax": gen_softmax,
 }
 
 #: Ops that need no code: the output is the input's buffer with another shape.
@@ -328,4 +328,4 @@ class CpuCodegen:
 
 
 def _scratch_types(node: Node) -> list[str]:
-    return ["int32"] if node.op in ("QConv", "QConvTranspose") else []
+    return {"QConv": ["int32"], "QConvTranspose": ["int32"], "Conv": ["float32"]}.get(node.op, [])

@@ -39,6 +39,7 @@ class QuantOptions:
     weight_candidates: int = 2       # the same for weights
     max_avg_gain_bits: int = 16      # cap on e_out - e_in for average pooling (keeps int64 products safe)
     saturation_aware: bool = True    # a tensor read only by saturating functions is ranged over their knees
+    float_layers: tuple[str, ...] = ()  # node names kept in float32 (run on the CPU), like upstream's skip layers
 
 
 def fake_quant_exp(a: dict) -> int:
@@ -162,8 +163,11 @@ class Quantizer:
         for name in self.src.inputs:
             self.g.add_input(name, self.src.types[name])
             self.fv[name] = name
+        unknown = set(self.opts.float_layers) - {n.name for n in self.src.nodes}
+        if unknown:
+            raise CompileError(f"float_layers names no node of the graph: {sorted(unknown)}")
         for node in self.src.nodes:
-            rule = RULES.get(node.op)
+            rule = None if node.name in self.opts.float_layers else RULES.get(node.op)
             if rule is None or not rule(self, node):
                 self.float_fallback(node)
         self.g.outputs = [self.as_f(o) for o in self.src.outputs]
@@ -172,6 +176,10 @@ class Quantizer:
 
     def float_fallback(self, node: Node) -> None:
         ins = [self.as_f(i) if i else "" for i in node.inputs]
+        if node.op in _CONV_OPS and (len(ins) < 3 or not ins[2]):  # CPU float kernels always take a bias
+            oc = self.src.types[node.outputs[0]].shape[1]
+            zero = self.g.add_const(node.name + "_zero_bias", np.zeros(oc, np.float32), unique=True)
+            ins = ins[:2] + [zero] + ins[3:]
         outs = [o if o not in self.g.types else self.g.fresh(o) for o in node.outputs]
         new = self.g.add_node(node.op, ins, outs, name=self.g.fresh(node.name), attrs=dict(node.attrs))
         for o, t in zip(outs, infer_node(new, [self.g.types[i] if i else None for i in ins], self.g)):

@@ -196,3 +196,32 @@ def test_identical_kernels_are_generated_once():
     assert len({s.func for s in specs}) == 1 and cg.ir_text().count("define void") == 1
     x = _q(rng, (1, 16, 6, 6))
     assert np.array_equal(_run_cpu(g, {"x": x})[prev], run_reference(g, {"x": x})[prev])
+
+
+@pytest.mark.parametrize("geom", [((1, 3, 11, 12), 7, (2, 2), (3, 3, 3, 3), 1), ((2, 8, 7, 7), 3, (1, 2), (1, 0, 1, 2), 4)])
+def test_float_conv_and_dense_kernels_match_numpy(geom):
+    from vta.compiler.graph_eval import eval_node
+
+    shape, k, strides, pads, group = geom
+    rng = np.random.default_rng(12)
+    g = Graph("f")
+    g.add_input("x", TensorType(shape, "float32"))
+    o = 8
+    w = g.add_const("w", rng.standard_normal((o, shape[1] // group, k, k)).astype(np.float32))
+    b = g.add_const("b", rng.standard_normal(o).astype(np.float32))
+    g.add_node("Conv", ["x", w, b], ["c"], attrs={"strides": strides, "pads": pads, "group": group,
+                                                  "act": ("clip", -0.5, 2.0)})
+    g.add_node("Reshape", ["c"], ["r"], attrs={"shape": (shape[0], -1)})
+    g.infer()
+    feat = g.types["r"].shape[1]
+    wd = g.add_const("wd", rng.standard_normal((5, feat)).astype(np.float32))
+    bd = g.add_const("bd", rng.standard_normal(5).astype(np.float32))
+    g.add_node("Dense", ["r", wd, bd], ["y"], attrs={"act": ("relu",)})
+    g.outputs = ["y"]
+    x = rng.standard_normal(shape).astype(np.float32)
+    ours = _run_cpu(g, {"x": x})
+    env = {"x": x, **g.consts}
+    for n in g.nodes:
+        env[n.outputs[0]] = eval_node(n, [env[i] for i in n.inputs])[0]
+    np.testing.assert_allclose(ours["c"], env["c"], rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(ours["y"], env["y"], rtol=1e-4, atol=1e-3)

@@ -148,3 +148,19 @@ def test_qdq_model_compiles_with_the_scales_it_declares():
     ours = m.run(x[:1], keep_all=True)
     assert np.array_equal(ours[conv.outputs[0]], run_reference(m.quant_graph, {"x": x[:1]}, keep_all=True)[conv.outputs[0]])
     m.close()
+
+
+def test_float_layers_stay_float_on_the_cpu():
+    from vta.compiler import compile as compile_model
+    from vta.compiler import model_digits
+
+    m = compile_model(model_digits.model_path(), calibration=model_digits.calibration_set(16), batch=8,
+                      quant=QuantOptions(float_layers=("conv1",)))
+    step = {s.name: s for s in m.steps}["conv1"]
+    assert step.op == "Conv" and step.target == "cpu" and step.out_dtype == "float32"
+    _, _, x, y = model_digits.load_split()
+    assert (m.run(x[:64])["probs"].argmax(1) == y[:64]).mean() > 0.95
+    m.close()
+    with pytest.raises(CompileError, match="float_layers names no node"):
+        compile_model(model_digits.model_path(), calibration=model_digits.calibration_set(16),
+                      quant=QuantOptions(float_layers=("nope",)))
