@@ -66,6 +66,6 @@ def _compile(args: argparse.Namespace) -> int:
     if args.show_graph:
         print(m.quant_graph)
     path = m.save(args.output)
-    log(m.layer_table())
+    log(m.placement_table())
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB) in {time.perf_counter() - t0:.1f} s: {m.summary()}")
     return 0

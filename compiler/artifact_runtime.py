@@ -215,6 +215,17 @@ class CompiledModule:
                         f"{self.config.clock_mhz} MHz" if cyc else ""))
         return "\n".join(lines)
 
+    def placement_table(self) -> str:
+        """Where each step runs and why (the partition's decisions), with MACs and predicted VTA cycles."""
+        lines = [f"{'layer':<28} {'op':<15} {'where':<5} {'MACs':>12} {'pred. cycles':>12}  reason"]
+        for s in self.steps:
+            if s.target == "view":
+                continue
+            cyc = str(int(s.vta_cycles_predicted)) if s.vta_cycles_predicted else "-"
+            lines.append(f"{s.name[:28]:<28} {s.op:<15} {s.target.upper():<5} {s.macs:>12,} {cyc:>12}  "
+                         f"{s.reason[:70]}")
+        return "\n".join(lines)
+
     def summary(self) -> str:
         n_vta = sum(s.target == "vta" for s in self.steps)
         n_cpu = sum(s.target == "cpu" for s in self.steps)
