@@ -143,28 +143,27 @@ def _fake_quant(node: Node, ins: list[np.ndarray]) -> list[np.ndarray]:
     return [((q - zp) * s).astype(np.float32)]
 
 
-def _quantize_linear(node: Node, ins: list[np.ndarray]) -> list[np.ndarray]:
+def _qlinear_params(node: Node, ins: list[np.ndarray], zp_dtype) -> tuple[np.ndarray, np.ndarray]:
+    """Scale and zero point of Quantize/DequantizeLinear, reshaped to broadcast along `axis` when per-axis."""
     x, s = ins[0], ins[1]
-    zp = ins[2] if len(ins) > 2 and ins[2] is not None else np.zeros((), np.int8)
-    axis = node.attrs.get("axis", 1)
+    zp = ins[2] if len(ins) > 2 and ins[2] is not None else np.zeros((), zp_dtype)
     if s.ndim == 1 and s.size > 1:
         shape = [1] * x.ndim
-        shape[axis] = -1
+        shape[node.attrs.get("axis", 1)] = -1
         s, zp = s.reshape(shape), zp.reshape(shape)
+    return s, zp
+
+
+def _quantize_linear(node: Node, ins: list[np.ndarray]) -> list[np.ndarray]:
+    s, zp = _qlinear_params(node, ins, np.int8)
     info = np.iinfo(zp.dtype)
-    q = np.clip(np.rint(x / s) + zp.astype(np.int64), info.min, info.max)
+    q = np.clip(np.rint(ins[0] / s) + zp.astype(np.int64), info.min, info.max)
     return [q.astype(zp.dtype)]
 
 
 def _dequantize_linear(node: Node, ins: list[np.ndarray]) -> list[np.ndarray]:
-    x, s = ins[0], ins[1]
-    zp = ins[2] if len(ins) > 2 and ins[2] is not None else np.zeros((), x.dtype)
-    axis = node.attrs.get("axis", 1)
-    if s.ndim == 1 and s.size > 1:
-        shape = [1] * x.ndim
-        shape[axis] = -1
-        s, zp = s.reshape(shape), zp.reshape(shape)
-    return [((x.astype(np.int64) - zp.astype(np.int64)) * s).astype(np.float32)]
+    s, zp = _qlinear_params(node, ins, ins[0].dtype)
+    return [((ins[0].astype(np.int64) - zp.astype(np.int64)) * s).astype(np.float32)]
 
 
 def _binary(fn: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> EvalFn:
