@@ -1,5 +1,5 @@
 # vta-kit: two commands on a fresh machine (Python 3.11+, g++, make).
-#   make demo   - create .venv, install the kit, run the main demo
+#   make demo   - create .venv, install the kit, compile the digits CNN to VTA and run it on fsim
 #   make test   - create .venv, install the kit with its test tools, run the test suite
 PYTHON ?= python3
 VENV   ?= .venv
@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml | $(PY)
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/vta demo
+	$(VENV)/bin/vta demo digits
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -30,7 +30,7 @@ test-all: $(STAMP)
 	$(PY) -m pytest -n 2
 
 bench: $(STAMP)
-	cd bench && ../$(PY) fsim_speed.py
+	cd bench && for b in fsim_speed resnet18_layers resnet18_e2e tsim_speed gemm_utilization; do ../$(PY) $$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
