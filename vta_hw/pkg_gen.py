@@ -140,6 +140,10 @@ def generate(config: Config, config_name: str = "default") -> str:
         "",
         "  // ---------------------------------------------------------------- memory bus (AXI4)",
         p("BusWidth", c.bus_width), p("LogBusBytes", _log2(c.bus_bytes)),
+        "  // Per memory type: elements per bus beat (Lanes) and beats per element (Slices).",
+        *[line for name, bits in (("Uop", c.uop_elem_bits), ("Inp", c.inp_elem_bits), ("Wgt", c.wgt_elem_bits),
+                                  ("Acc", c.acc_elem_bits), ("Out", c.out_elem_bits))
+          for line in (p(f"{name}Lanes", max(1, c.bus_width // bits)), p(f"{name}Slices", max(1, bits // c.bus_width)))],
         p("AxiAddrWidth", m.axi_addr_width), p("AxiLenWidth", m.axi_len_width),
         p("AxiIdWidth", m.axi_id_width), p("AxiMaxBurstBeats", 1 << m.axi_len_width),
         p("LogAxiBoundaryBytes", _log2(m.axi_boundary_bytes)),

@@ -22,6 +22,7 @@ FILES: tuple[str, ...] = (
     "vta_burst_gen.sv",
     "vta_event_counters.sv",
     "vta_dma_rows.sv",
+    "vta_row_beats.sv",
     "vta_tensor_load.sv",
     "vta_tensor_store.sv",
     "vta_stage_ctrl.sv",

@@ -61,6 +61,22 @@ def mem_type_field(config: Config) -> tuple[int, int]:
 REG = {r.name: r.offset for r in regmap.REGISTERS}
 
 
+def alu_lane_ref(op: int, a: int, b: int) -> int:
+    """One int32 lane of the semantics.md ALU table, with Python integers (independent of fsim)."""
+    if op == 0:    # MIN
+        r = min(a, b)
+    elif op == 1:  # MAX
+        r = max(a, b)
+    elif op == 2:  # ADD
+        r = a + b
+    elif op == 3:  # SHR: exact shifting both ways
+        r = a >> min(b, 31) if b >= 0 else (0 if -b >= 32 else a << -b)
+    else:          # MUL
+        r = a * b
+    r &= 0xFFFFFFFF
+    return r - (1 << 32) if r >> 31 else r
+
+
 class SramModel:
     """A scratchpad as the bench sees it: lane k of a port is element idx + k, one cycle of read latency.
 

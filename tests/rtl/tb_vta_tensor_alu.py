@@ -9,27 +9,12 @@ import cocotb
 from cocotb.triggers import ClockCycles, RisingEdge
 
 from rtl_build import config_from_env
-from tb_util import SramModel, start_clock_and_reset
+from tb_util import SramModel, alu_lane_ref, start_clock_and_reset
 from vta.isa import AluOp, Uop
 from vta.isa.encode import encode_uop
 
 SEED = 12
 SHIFTS = [0, 1, 7, 31, 32, 33, 100, (1 << 31) - 1, -1, -8, -31, -32, -33, -(1 << 31)]
-
-
-def lane_ref(op: int, a: int, b: int) -> int:
-    if op == AluOp.MIN:
-        r = min(a, b)
-    elif op == AluOp.MAX:
-        r = max(a, b)
-    elif op == AluOp.ADD:
-        r = a + b
-    elif op == AluOp.SHR:
-        r = a >> min(b, 31) if b >= 0 else (0 if -b >= 32 else a << -b)
-    else:
-        r = a * b
-    r &= 0xFFFFFFFF
-    return r - (1 << 32) if r >> 31 else r
 
 
 @cocotb.test(timeout_time=10, timeout_unit="ms")
@@ -67,7 +52,7 @@ async def random_sequences(dut):
     for op, use_imm, _, imm, dst, src, do, so, _ in stream:
         d, s = dst + do, src + so
         bvals = [imm] * lanes if use_imm else list(acc[s])
-        acc[d] = [lane_ref(op, a, b) for a, b in zip(acc[d], bvals)]
+        acc[d] = [alu_lane_ref(op, a, b) for a, b in zip(acc[d], bvals)]
         out_ref[d] = [((v + 128) % 256) - 128 for v in acc[d]]
 
     i = 0

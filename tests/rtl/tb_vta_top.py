@@ -9,7 +9,7 @@ from cocotb.triggers import ClockCycles
 from cocotbext.axi import AxiBus, AxiLiteBus, AxiLiteMaster, AxiRam
 
 from rtl_build import config_from_env
-from tb_util import REG, start_clock_and_reset
+from tb_util import REG, alu_lane_ref, start_clock_and_reset
 from vta.hw import regmap
 from vta.isa import AluInsn, AluOp, Config, FinishInsn, GemmInsn, MemType, Uop, load, store
 from vta.isa.encode import encode_insn, encode_uop
@@ -93,21 +93,9 @@ def padded(rows: np.ndarray, yp0: int, yp1: int, xp0: int, xp1: int) -> np.ndarr
 
 
 def alu_ref(op: AluOp, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """semantics.md ALU table, int32 lanes, written with Python integers."""
-    out = []
-    for x, y in zip(a.astype(np.int64).ravel().tolist(), b.astype(np.int64).ravel().tolist()):
-        if op == AluOp.MIN:
-            r = min(x, y)
-        elif op == AluOp.MAX:
-            r = max(x, y)
-        elif op == AluOp.ADD:
-            r = x + y
-        elif op == AluOp.SHR:
-            r = x >> min(y, 31) if y >= 0 else (0 if -y >= 32 else x << -y)
-        else:
-            r = x * y
-        r &= 0xFFFFFFFF
-        out.append(r - (1 << 32) if r >> 31 else r)
+    """The ALU table applied lane by lane (tb_util.alu_lane_ref)."""
+    out = [alu_lane_ref(int(op), x, y) for x, y in zip(a.astype(np.int64).ravel().tolist(),
+                                                       b.astype(np.int64).ravel().tolist())]
     return np.array(out, dtype=np.int64).reshape(a.shape).astype(np.int32)
 
 

@@ -10,15 +10,7 @@ module vta_compute
   import vta_pkg::*;
 #(
   localparam int unsigned IdxBits   = MemSramBaseWidth,
-  localparam int unsigned SrcBits   = UopSrcIdxWidth,
-  localparam int unsigned UopLanes  = UopElemBits < BusWidth ? BusWidth / UopElemBits : 1,
-  localparam int unsigned UopSlices = UopElemBits > BusWidth ? UopElemBits / BusWidth : 1,
-  localparam int unsigned AccLanes  = AccElemBits < BusWidth ? BusWidth / AccElemBits : 1,
-  localparam int unsigned AccSlices = AccElemBits > BusWidth ? AccElemBits / BusWidth : 1,
-  localparam int unsigned OutLanes  = OutElemBits < BusWidth ? BusWidth / OutElemBits : 1,
-  localparam int unsigned OutSlices = OutElemBits > BusWidth ? OutElemBits / BusWidth : 1,
-  localparam int unsigned InpLanes  = InpElemBits < BusWidth ? BusWidth / InpElemBits : 1,
-  localparam int unsigned WgtLanes  = WgtElemBits < BusWidth ? BusWidth / WgtElemBits : 1
+  localparam int unsigned SrcBits   = UopSrcIdxWidth
 ) (
   input  logic                             clk_i,
   input  logic                             rst_ni,

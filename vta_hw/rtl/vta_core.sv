@@ -9,17 +9,7 @@ module vta_core
 #(
   localparam int unsigned NumRd     = 5,
   localparam int unsigned IdxBits   = MemSramBaseWidth,
-  localparam int unsigned QBits     = InsnBits + 32,
-  localparam int unsigned UopLanes  = UopElemBits < BusWidth ? BusWidth / UopElemBits : 1,
-  localparam int unsigned UopSlices = UopElemBits > BusWidth ? UopElemBits / BusWidth : 1,
-  localparam int unsigned InpLanes  = InpElemBits < BusWidth ? BusWidth / InpElemBits : 1,
-  localparam int unsigned InpSlices = InpElemBits > BusWidth ? InpElemBits / BusWidth : 1,
-  localparam int unsigned WgtLanes  = WgtElemBits < BusWidth ? BusWidth / WgtElemBits : 1,
-  localparam int unsigned WgtSlices = WgtElemBits > BusWidth ? WgtElemBits / BusWidth : 1,
-  localparam int unsigned AccLanes  = AccElemBits < BusWidth ? BusWidth / AccElemBits : 1,
-  localparam int unsigned AccSlices = AccElemBits > BusWidth ? AccElemBits / BusWidth : 1,
-  localparam int unsigned OutLanes  = OutElemBits < BusWidth ? BusWidth / OutElemBits : 1,
-  localparam int unsigned OutSlices = OutElemBits > BusWidth ? OutElemBits / BusWidth : 1
+  localparam int unsigned QBits     = InsnBits + 32
 ) (
   input  logic                                   clk_i,
   input  logic                                   rst_ni,

@@ -5,10 +5,6 @@
 module vta_load
   import vta_pkg::*;
 #(
-  localparam int unsigned InpLanes  = InpElemBits < BusWidth ? BusWidth / InpElemBits : 1,
-  localparam int unsigned InpSlices = InpElemBits > BusWidth ? InpElemBits / BusWidth : 1,
-  localparam int unsigned WgtLanes  = WgtElemBits < BusWidth ? BusWidth / WgtElemBits : 1,
-  localparam int unsigned WgtSlices = WgtElemBits > BusWidth ? WgtElemBits / BusWidth : 1,
   localparam int unsigned IdxBits   = MemSramBaseWidth
 ) (
   input  logic                             clk_i,

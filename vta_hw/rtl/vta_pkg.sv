@@ -44,6 +44,17 @@ package vta_pkg;
   // ---------------------------------------------------------------- memory bus (AXI4)
   localparam int unsigned BusWidth = 64;
   localparam int unsigned LogBusBytes = 3;
+  // Per memory type: elements per bus beat (Lanes) and beats per element (Slices).
+  localparam int unsigned UopLanes = 2;
+  localparam int unsigned UopSlices = 1;
+  localparam int unsigned InpLanes = 1;
+  localparam int unsigned InpSlices = 2;
+  localparam int unsigned WgtLanes = 1;
+  localparam int unsigned WgtSlices = 32;
+  localparam int unsigned AccLanes = 1;
+  localparam int unsigned AccSlices = 8;
+  localparam int unsigned OutLanes = 1;
+  localparam int unsigned OutSlices = 2;
   localparam int unsigned AxiAddrWidth = 32;
   localparam int unsigned AxiLenWidth = 8;
   localparam int unsigned AxiIdWidth = 4;

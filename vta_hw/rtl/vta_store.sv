@@ -4,7 +4,6 @@
 module vta_store
   import vta_pkg::*;
 #(
-  localparam int unsigned OutLanes = OutElemBits < BusWidth ? BusWidth / OutElemBits : 1,
   localparam int unsigned IdxBits  = MemSramBaseWidth
 ) (
   input  logic                            clk_i,

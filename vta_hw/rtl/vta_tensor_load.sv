@@ -40,10 +40,7 @@ module vta_tensor_load
   output logic [Slices-1:0]       wr_slice_en_o,
   output logic [DataBits-1:0]     wr_data_o
 );
-  localparam int unsigned LogLanes  = $clog2(Lanes);
-  localparam int unsigned LogSlices = $clog2(Slices);
   localparam int unsigned ZBits     = 24;  // zero-run length: up to 15 rows of 2**16+29 elements
-  localparam int unsigned PosBits   = 18;
 
   typedef enum logic [1:0] {StIdle, StZero, StData, StDone} state_e;
 
@@ -53,7 +50,6 @@ module vta_tensor_load
   logic [15:0] xs_q, xs_d, rows_q, rows_d;  // rows: data rows not yet finished
   logic [ZBits-1:0] zmid_q, zmid_d, zlast_q, zlast_d, zleft_q, zleft_d;
   logic [IdxBits-1:0] ptr_q, ptr_d;        // next SRAM element to write
-  logic [15:0] xstride_q, xstride_d;
   logic        rows_busy, beat, row_end, enter_row;
   logic [16:0] width;                      // W
   logic [ZBits-1:0] zfirst, zn;            // zeros in this cycle (ZERO state)
@@ -91,114 +87,32 @@ module vta_tensor_load
   assign rd_ready_o = st_q == StData;
   assign beat       = rd_valid_i && rd_ready_o;
 
-  // ------------------------------------------------------------------ per-row beat bookkeeping
+  // ------------------------------------------------------------------ per-row beat walk
   logic [Lanes-1:0] data_lanes;
   logic [IdxBits-1:0] data_idx;
   logic [Slices-1:0] data_slices;
+  logic [(Slices > 1 ? $clog2(Slices) : 1)-1:0] data_slice;
   logic last_beat_of_row;
-  logic [IdxBits-1:0] ptr_step;  // advance of ptr_q for this cycle's data beat
 
-  if (Lanes == 1) begin : g_wide
-    // Slices beats per element.
-    logic [LogSlices > 0 ? LogSlices-1 : 0:0] slice_q, slice_d;
-    logic [15:0] xleft_q, xleft_d;
-    logic last_slice;
+  vta_row_beats #(.ElemBits(ElemBits)) u_beats (
+    .clk_i,
+    .rst_ni,
+    .init_i     (go),
+    .dram_base_i(insn.dram_base),
+    .x_size_i   (insn.x_size),
+    .x_stride_i (insn.x_stride),
+    .row_i      (enter_row),
+    .row_idx_i  (ptr_d),
+    .step_i     (beat),
+    .idx_o      (data_idx),
+    .lanes_o    (data_lanes),
+    .slice_o    (data_slice),
+    .last_o     (last_beat_of_row)
+  );
 
-    if (Slices > 1) begin : g_slices
-      assign last_slice = int'(slice_q) == Slices - 1;
-      always_comb begin
-        data_slices = '0;
-        data_slices[slice_q] = 1'b1;
-      end
-    end else begin : g_one_slice
-      assign last_slice  = 1'b1;
-      assign data_slices = 1'b1;
-    end
-    assign data_lanes       = 1'b1;
-    assign data_idx         = ptr_q;
-    assign last_beat_of_row = last_slice && (xleft_q == 16'd1);
-    assign ptr_step         = IdxBits'(beat && last_slice);
-
-    always_comb begin
-      slice_d = slice_q;
-      xleft_d = xleft_q;
-      if (beat) begin
-        slice_d = last_slice ? '0 : slice_q + 1'b1;
-        if (last_slice) xleft_d = xleft_q - 1'b1;
-      end
-      if (enter_row) begin
-        slice_d = '0;
-        xleft_d = xs_d;
-      end
-    end
-
-    always_ff @(posedge clk_i or negedge rst_ni) begin
-      if (!rst_ni) begin
-        slice_q <= '0;
-        xleft_q <= '0;
-      end else begin
-        slice_q <= slice_d;
-        xleft_q <= xleft_d;
-      end
-    end
-
-    logic unused_wide;
-    assign unused_wide = ^{xstride_q};
-  end else begin : g_narrow
-    // Up to Lanes elements per beat; lane k of beat j is row element j*Lanes + k - lane0.
-    logic [LogLanes-1:0] lane0_q, lane0_d, ce_lo_q, ce_lo_d;
-    logic [IdxBits-1:0]  wbase_q, wbase_d;
-    logic [PosBits-1:0]  pos_q, pos_d;
-    logic [PosBits-1:0]  bleft_q, bleft_d;
-
-    assign data_slices      = 1'b1;
-    assign data_idx         = wbase_q;
-    assign last_beat_of_row = bleft_q == PosBits'(1);
-    assign ptr_step         = row_end ? xs_q : '0;  // writes use wbase_q; ptr_q moves per row
-
-    always_comb begin
-      for (int unsigned k = 0; k < Lanes; k++) begin
-        data_lanes[k] = (pos_q + PosBits'(k) >= PosBits'(lane0_q))
-                        && (pos_q + PosBits'(k) < PosBits'(lane0_q) + PosBits'(xs_q));
-      end
-    end
-
-    always_comb begin
-      lane0_d = lane0_q;
-      ce_lo_d = ce_lo_q;
-      wbase_d = wbase_q;
-      pos_d   = pos_q;
-      bleft_d = bleft_q;
-      if (beat) begin
-        wbase_d = wbase_q + IdxBits'(Lanes);
-        pos_d   = pos_q + PosBits'(Lanes);
-        bleft_d = bleft_q - 1'b1;
-      end
-      if (row_end) ce_lo_d = ce_lo_q + xstride_q[LogLanes-1:0];
-      if (go)      ce_lo_d = insn.dram_base[LogLanes-1:0];
-      if (enter_row) begin
-        lane0_d = ce_lo_d;
-        wbase_d = ptr_d - IdxBits'(ce_lo_d);
-        pos_d   = '0;
-        bleft_d = (PosBits'(ce_lo_d) + PosBits'(xs_d) + PosBits'(Lanes - 1)) >> LogLanes;
-      end
-    end
-
-    always_ff @(posedge clk_i or negedge rst_ni) begin
-      if (!rst_ni) begin
-        lane0_q <= '0;
-        ce_lo_q <= '0;
-        wbase_q <= '0;
-        pos_q   <= '0;
-        bleft_q <= '0;
-      end else begin
-        lane0_q <= lane0_d;
-        ce_lo_q <= ce_lo_d;
-        wbase_q <= wbase_d;
-        pos_q   <= pos_d;
-        bleft_q <= bleft_d;
-      end
-    end
+  always_comb begin
+    data_slices = '0;
+    data_slices[data_slice] = 1'b1;
   end
 
   assign row_end = beat && last_beat_of_row;
@@ -212,14 +126,12 @@ module vta_tensor_load
     zlast_d   = zlast_q;
     zleft_d   = zleft_q;
     ptr_d     = ptr_q;
-    xstride_d = xstride_q;
     enter_row = 1'b0;
     unique case (st_q)
       StIdle: begin
         if (go) begin
           xs_d      = insn.x_size;
           rows_d    = insn.y_size;
-          xstride_d = insn.x_stride;
           zmid_d    = ZBits'(insn.x_pad_1) + ZBits'(insn.x_pad_0);
           zlast_d   = ZBits'(insn.x_pad_1) + ZBits'(insn.y_pad_1 * width);
           ptr_d     = insn.sram_base;
@@ -249,8 +161,8 @@ module vta_tensor_load
         end
       end
       StData: begin
-        ptr_d = ptr_q + ptr_step;
         if (row_end) begin
+          ptr_d  = ptr_q + xs_q;  // the row's data; the walk tracks positions inside it
           rows_d = rows_q - 1'b1;
           zleft_d = (rows_q == 16'd1) ? zlast_q : zmid_q;
           if (zleft_d != '0) begin
@@ -296,7 +208,6 @@ module vta_tensor_load
       zlast_q   <= '0;
       zleft_q   <= '0;
       ptr_q     <= '0;
-      xstride_q <= '0;
     end else begin
       st_q      <= st_d;
       xs_q      <= xs_d;
@@ -305,7 +216,6 @@ module vta_tensor_load
       zlast_q   <= zlast_d;
       zleft_q   <= zleft_d;
       ptr_q     <= ptr_d;
-      xstride_q <= xstride_d;
     end
   end
 

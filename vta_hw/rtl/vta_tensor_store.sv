@@ -40,11 +40,9 @@ module vta_tensor_store
   output logic [IdxBits-1:0]      rd_idx_o,
   input  logic [DataBits-1:0]     rd_data_i
 );
-  localparam int unsigned LogLanes  = $clog2(Lanes);
-  localparam int unsigned LogSlices = $clog2(Slices);
+  localparam int unsigned SliceBits = Slices > 1 ? $clog2(Slices) : 1;
   localparam int unsigned FifoDepth = 4;
-  localparam int unsigned MetaBits  = Lanes > 1 ? Lanes : (LogSlices > 0 ? LogSlices : 1);
-  localparam int unsigned PosBits   = 18;
+  localparam int unsigned MetaBits  = Lanes > 1 ? Lanes : SliceBits;
   localparam int unsigned ElemBytes = ElemBits / 8;
 
   typedef enum logic [1:0] {StIdle, StRun, StDrain, StDone} state_e;
@@ -52,7 +50,7 @@ module vta_tensor_store
   mem_insn_t insn;
   logic      go, rows_busy, issue, last_issue, room;
   state_e    st_q, st_d;
-  logic [15:0] xs_q, xs_d, rows_q, rows_d, xstride_q, xstride_d;
+  logic [15:0] xs_q, xs_d, rows_q, rows_d;
   logic [IdxBits-1:0] srow_q, srow_d;   // SRAM index of the current row's first element
   logic [IdxBits-1:0] issue_idx;
   logic [MetaBits-1:0] issue_meta;      // slice number or lane mask of the read being issued
@@ -99,99 +97,43 @@ module vta_tensor_store
 
   // ------------------------------------------------------------------ beat walk within a row
   logic row_start;  // (re)initialise the walk for row srow_d
+  logic [Lanes-1:0] walk_lanes;
+  logic [SliceBits-1:0] walk_slice;
+
+  vta_row_beats #(.ElemBits(ElemBits)) u_beats (
+    .clk_i,
+    .rst_ni,
+    .init_i     (go),
+    .dram_base_i(insn.dram_base),
+    .x_size_i   (insn.x_size),
+    .x_stride_i (insn.x_stride),
+    .row_i      (row_start),
+    .row_idx_i  (srow_d),
+    .step_i     (issue),
+    .idx_o      (issue_idx),
+    .lanes_o    (walk_lanes),
+    .slice_o    (walk_slice),
+    .last_o     (row_last_beat)
+  );
 
   if (Lanes == 1) begin : g_wide
-    logic [LogSlices > 0 ? LogSlices-1 : 0:0] slice_q, slice_d;
-    logic [15:0] x_q, x_d;
-    logic last_slice;
-
-    assign last_slice    = Slices == 1 || int'(slice_q) == Slices - 1;
-    assign row_last_beat = last_slice && (x_q == xs_q - 1'b1);
-    assign issue_idx     = srow_q + IdxBits'(x_q);
-    assign issue_meta    = MetaBits'(slice_q);
-    assign beat_data     = rd_data_i[meta1_q*BusWidth +: BusWidth];
-    assign beat_strb     = '1;
-
-    always_comb begin
-      slice_d = slice_q;
-      x_d     = x_q;
-      if (issue) begin
-        slice_d = last_slice ? '0 : slice_q + 1'b1;
-        if (last_slice) x_d = x_q + 1'b1;
-      end
-      if (row_start) begin
-        slice_d = '0;
-        x_d     = '0;
-      end
-    end
-
-    always_ff @(posedge clk_i or negedge rst_ni) begin
-      if (!rst_ni) begin
-        slice_q <= '0;
-        x_q     <= '0;
-      end else begin
-        slice_q <= slice_d;
-        x_q     <= x_d;
-      end
-    end
-
+    // The beat is one slice of the element read.
+    assign issue_meta = MetaBits'(walk_slice);
+    assign beat_data  = rd_data_i[meta1_q*BusWidth +: BusWidth];
+    assign beat_strb  = '1;
     logic unused_wide;
-    assign unused_wide = ^{xstride_q};
+    assign unused_wide = ^{walk_lanes};
   end else begin : g_narrow
-    logic [LogLanes-1:0] lane0_q, lane0_d, ce_lo_q, ce_lo_d;
-    logic [IdxBits-1:0]  rbase_q, rbase_d;
-    logic [PosBits-1:0]  pos_q, pos_d, bleft_q, bleft_d;
-
-    assign row_last_beat = bleft_q == PosBits'(1);
-    assign issue_idx     = rbase_q;
-    assign beat_data     = rd_data_i;
-
+    // The beat is Lanes elements lined up with the DRAM lanes; strobes for those inside the row.
+    assign issue_meta = walk_lanes;
+    assign beat_data  = rd_data_i;
     always_comb begin
-      for (int unsigned k = 0; k < Lanes; k++) begin
-        issue_meta[k] = (pos_q + PosBits'(k) >= PosBits'(lane0_q))
-                        && (pos_q + PosBits'(k) < PosBits'(lane0_q) + PosBits'(xs_q));
-      end
       for (int unsigned k = 0; k < Lanes; k++) begin
         beat_strb[k*ElemBytes +: ElemBytes] = {ElemBytes{meta1_q[k]}};
       end
     end
-
-    always_comb begin
-      lane0_d = lane0_q;
-      ce_lo_d = ce_lo_q;
-      rbase_d = rbase_q;
-      pos_d   = pos_q;
-      bleft_d = bleft_q;
-      if (issue) begin
-        rbase_d = rbase_q + IdxBits'(Lanes);
-        pos_d   = pos_q + PosBits'(Lanes);
-        bleft_d = bleft_q - 1'b1;
-        if (row_last_beat) ce_lo_d = ce_lo_q + xstride_q[LogLanes-1:0];
-      end
-      if (go) ce_lo_d = insn.dram_base[LogLanes-1:0];
-      if (row_start) begin
-        lane0_d = ce_lo_d;
-        rbase_d = srow_d - IdxBits'(ce_lo_d);
-        pos_d   = '0;
-        bleft_d = (PosBits'(ce_lo_d) + PosBits'(xs_d) + PosBits'(Lanes - 1)) >> LogLanes;
-      end
-    end
-
-    always_ff @(posedge clk_i or negedge rst_ni) begin
-      if (!rst_ni) begin
-        lane0_q <= '0;
-        ce_lo_q <= '0;
-        rbase_q <= '0;
-        pos_q   <= '0;
-        bleft_q <= '0;
-      end else begin
-        lane0_q <= lane0_d;
-        ce_lo_q <= ce_lo_d;
-        rbase_q <= rbase_d;
-        pos_q   <= pos_d;
-        bleft_q <= bleft_d;
-      end
-    end
+    logic unused_narrow;
+    assign unused_narrow = ^{walk_slice};
   end
 
   // ------------------------------------------------------------------ control
@@ -199,7 +141,6 @@ module vta_tensor_store
     st_d      = st_q;
     xs_d      = xs_q;
     rows_d    = rows_q;
-    xstride_d = xstride_q;
     srow_d    = srow_q;
     row_start = 1'b0;
     unique case (st_q)
@@ -207,7 +148,6 @@ module vta_tensor_store
         if (go) begin
           xs_d      = insn.x_size;
           rows_d    = insn.y_size;
-          xstride_d = insn.x_stride;
           srow_d    = insn.sram_base;
           row_start = 1'b1;
           st_d      = (insn.x_size == '0 || insn.y_size == '0) ? StDone : StRun;
@@ -255,7 +195,6 @@ module vta_tensor_store
       st_q      <= StIdle;
       xs_q      <= '0;
       rows_q    <= '0;
-      xstride_q <= '0;
       srow_q    <= '0;
       v1_q      <= 1'b0;
       meta1_q   <= '0;
@@ -263,7 +202,6 @@ module vta_tensor_store
       st_q      <= st_d;
       xs_q      <= xs_d;
       rows_q    <= rows_d;
-      xstride_q <= xstride_d;
       srow_q    <= srow_d;
       v1_q      <= v1_d;
       meta1_q   <= meta1_d;
