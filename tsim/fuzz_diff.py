@@ -222,13 +222,13 @@ class Differ:
             return [Difference("tsim-error", str(error))]
         assert tbufs is not None and tstats is not None
         diffs = [Difference("data", text) for text in _buffer_diffs(fbufs, tbufs, program)]
-        if not diffs:
-            stray = _first_difference(self.fsim.dram.data, tsim.dram.data)
-            if stray is not None:
+        stray = _first_difference(self.fsim.dram.data, tsim.dram.data)
+        if stray is not None:
+            if not diffs:  # the buffers agree, so the difference lies outside them
                 diffs.append(Difference("stray", f"DRAM outside the program's buffers differs at byte {stray:#x}"
                                                  f" (fsim {self.fsim.dram.data[stray]:#04x},"
                                                  f" TSIM {tsim.dram.data[stray]:#04x})"))
-                tsim.dram.data[:] = self.fsim.dram.data  # resynchronise for the next case
+            tsim.dram.data[:] = self.fsim.dram.data  # resynchronise so the next case starts equal
         diffs += [Difference("counters", text) for text in _counter_diffs(fstats, tstats)]
         return diffs
 
