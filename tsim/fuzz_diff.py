@@ -244,7 +244,8 @@ class Differ:
 
     # ------------------------------------------------------------ batches
     def run_batch(self, n: int, seed: int = 0, ops: int = DEFAULT_OPS, *, hazards: tuple[bool, ...] = (True, False),
-                  max_mismatches: int = 5, progress: Callable[[str], None] | None = None) -> FuzzReport:
+                  max_mismatches: int = 5, progress: Callable[[str], None] | None = None,
+                  progress_every: int = 100) -> FuzzReport:
         """Run n cases (see `cases`); the first `max_mismatches` failures are shrunk and reported."""
         report = FuzzReport(self.config)
         start = time.perf_counter()
@@ -259,7 +260,7 @@ class Differ:
                 failed += 1
                 if len(report.mismatches) < max_mismatches:
                     report.mismatches.append(self.shrink(case))
-            if progress is not None and (i + 1) % 100 == 0:
+            if progress is not None and (i + 1) % progress_every == 0:
                 progress(f"{i + 1}/{n} programs, {failed} mismatches")
         report.failed = failed
         report.seconds = time.perf_counter() - start
