@@ -24,29 +24,11 @@ import numpy as np
 from _common import print_table, write_json
 from vta.isa import AluOp, Config
 from vta.jit import CommandQueue, DeviceBuffer, open_device
-from vta.jit.workloads import MatmulTiles, blocked_matmul, pack_a, pack_w, unpack_c
+from vta.jit.workloads import blocked_matmul, pack_a, pack_w, unpack_c
+from vta.tsim.conformance import max_work_tiles
 
 TARGET = 0.9
 EPILOGUE = ((AluOp.SHR, 8),)  # one ALU pass, as the copy to OUT would be
-
-
-def max_work_tiles(mb: int, nb: int, kb: int, cfg: Config) -> MatmulTiles:
-    """The tiles with the most GEMM micro-ops per load step (tm*tn*tk), then the fewest bus beats per micro-op."""
-    best = None
-    for tk in (d for d in range(1, kb + 1) if kb % d == 0):
-        for tn in (d for d in range(1, nb + 1) if nb % d == 0):
-            if 2 * tn * tk > cfg.wgt_depth:
-                continue
-            for tm in (d for d in range(1, mb + 1) if mb % d == 0):
-                if 2 * tm * tk > cfg.inp_depth or tm * tn > min(cfg.acc_depth, cfg.uop_depth // 2):
-                    continue
-                work = tm * tn * tk
-                beats = (tm * tk * cfg.inp_elem_bytes + tn * tk * cfg.wgt_elem_bytes) / cfg.bus_bytes
-                key = (work, -beats / work)
-                if best is None or key > best[0]:
-                    best = (key, MatmulTiles(tm, tn, tk))
-    assert best is not None, "no tiling fits"
-    return best[1]
 
 
 def measure(dev, cfg: Config, m: int, n: int, k: int) -> dict[str, object]:

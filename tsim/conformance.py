@@ -101,6 +101,43 @@ def _matmul(m_blocks: int, n_blocks: int, k_blocks: int, with_bias: bool, tiles:
     return run
 
 
+def max_work_tiles(mb: int, nb: int, kb: int, config: Config) -> MatmulTiles:
+    """Matmul tiles with the most GEMM micro-ops per load step (tm*tn*tk) that fit the buffers (both INP
+    and WGT halves, the ACC tile, half the micro-op buffer); ties go to fewer bus beats per micro-op."""
+    c = config
+    best: tuple[tuple[int, float], MatmulTiles] | None = None
+    for tk in _divisors(kb):
+        for tn in _divisors(nb):
+            if 2 * tn * tk > c.wgt_depth:
+                continue
+            for tm in _divisors(mb):
+                if 2 * tm * tk > c.inp_depth or tm * tn > min(c.acc_depth, c.uop_depth // 2):
+                    continue
+                work = tm * tn * tk
+                beats = (tm * tk * c.inp_elem_bytes + tn * tk * c.wgt_elem_bytes) / c.bus_bytes
+                key = (work, -beats / work)
+                if best is None or key > best[0]:
+                    best = (key, MatmulTiles(tm, tn, tk))
+    if best is None:
+        raise VtaError(f"no matmul tiling of {mb}x{nb}x{kb} blocks fits the buffers of {c.bitstream}")
+    return best[1]
+
+
+def _divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def _full_buffers_matmul(dev: Device, seed: int) -> tuple[Outputs, list[RunStats]]:
+    """A matmul whose tiles fill the INP/WGT double buffers and the ACC: the top SRAM addresses of any Config.
+
+    Two output tiles of two reduction steps each (both buffer halves used twice).
+    """
+    c = dev.config
+    n = 1 << max(c.log_inp_depth, c.log_wgt_depth, c.log_acc_depth)  # block counts no buffer limits
+    t = max_work_tiles(n, n, n, c)
+    return _matmul(2 * t.tm, t.tn, 2 * t.tk, False, t)(dev, seed)
+
+
 # ---------------------------------------------------------------- compiler group
 def _conv(h: int, ci_blocks: int, co_blocks: int, k: int, pad: int, stride: int) -> RunFn:
     """A ResNet-18-style conv2d (bias, >> 8, clip [0, 127]) through vta.compiler.ops."""
@@ -158,6 +195,7 @@ def programs(config: Config | None = None, groups: tuple[str, ...] = GROUPS) -> 
         # 2 x 2 output tiles of 3 reduction steps each: both INP/WGT buffers alternate, bias reloaded per tile
         ConformanceProgram("workload/matmul_bias_epilogue", _matmul(8, 4, 6, True, MatmulTiles(4, 2, 2))),
         ConformanceProgram("workload/matmul_plain", _matmul(4, 2, 3, with_bias=False)),
+        ConformanceProgram("workload/matmul_full_buffers", _full_buffers_matmul),
         # ResNet-18 C11 (7x7, 3x3, pad 1) and C4 (1x1, stride 2) with CI-sized channel counts
         ConformanceProgram("compiler/conv2d_c11_3x3", _conv(7, 4, 4, 3, 1, 1)),
         ConformanceProgram("compiler/conv2d_c4_1x1_s2", _conv(14, 4, 8, 1, 0, 2)),
