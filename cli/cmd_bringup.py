@@ -21,8 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--fuzz", type=int, default=None, metavar="N",
                    help="random programs to run on fsim and TSIM (default: 150; 0 skips fuzzing)")
     p.add_argument("--seed", type=int, default=0, help="base seed of the conformance inputs and fuzz programs")
-    p.add_argument("--groups", default="scenario,workload,compiler",
-                   help="conformance groups to run, comma separated (default: all)")
+    p.add_argument("--groups", default=None,
+                   help="conformance groups to run, comma separated: scenario, edge, workload, compiler (default: all)")
     p.add_argument("--install-package", action="store_true",
                    help="also overwrite the committed vta_hw/rtl/vta_pkg.sv with this Config's package")
     p.add_argument("--json", type=Path, default=None, help="also write the report to this JSON file")
@@ -35,7 +35,7 @@ def _run(args: argparse.Namespace) -> int:
     from vta.tsim.bringup import DEFAULT_FUZZ, bringup
     from vta.tsim.conformance import GROUPS
 
-    groups = tuple(g.strip() for g in args.groups.split(",") if g.strip())
+    groups = GROUPS if args.groups is None else tuple(g.strip() for g in args.groups.split(",") if g.strip())
     unknown = [g for g in groups if g not in GROUPS]
     if unknown:
         raise VtaError(f"unknown conformance group {unknown[0]!r}; groups: {', '.join(GROUPS)}")

@@ -42,6 +42,8 @@ from vta.jit.device import Device, open_device
 from vta.jit.scenarios import SCENARIOS
 from vta.jit.workloads import MatmulTiles, blocked_matmul, pack_a, pack_bias, pack_w, unpack_c
 
+from . import edge_programs as edge
+
 #: DRAM arena of a conformance device pair (compared whole after every program).
 DRAM_BYTES = 1 << 26
 
@@ -183,7 +185,7 @@ def _dense(rows: int, in_blocks: int, out_blocks: int) -> RunFn:
 
 
 #: The program groups, in the order they run.
-GROUPS = ("scenario", "workload", "compiler")
+GROUPS = ("scenario", "edge", "workload", "compiler")
 
 
 def programs(config: Config | None = None, groups: tuple[str, ...] = GROUPS) -> list[ConformanceProgram]:
@@ -191,6 +193,13 @@ def programs(config: Config | None = None, groups: tuple[str, ...] = GROUPS) -> 
     del config  # every program sizes itself from the device's Config
     table: list[ConformanceProgram] = [ConformanceProgram(f"scenario/{name}", _scenario(name))
                                        for name in SCENARIOS]
+    table += [
+        ConformanceProgram("edge/nop_and_empty_nests", edge.nop_and_empty_nests),
+        ConformanceProgram("edge/pad_only_loads", edge.pad_only_loads),
+        ConformanceProgram("edge/token_backlog", edge.token_backlog),
+        ConformanceProgram("edge/top_indices", edge.top_indices),
+        *(ConformanceProgram(f"edge/alu_extremes_{op.name.lower()}", edge.alu_extremes(op)) for op in AluOp),
+    ]
     table += [
         # 2 x 2 output tiles of 3 reduction steps each: both INP/WGT buffers alternate, bias reloaded per tile
         ConformanceProgram("workload/matmul_bias_epilogue", _matmul(8, 4, 6, True, MatmulTiles(4, 2, 2))),

@@ -29,7 +29,7 @@ def test_bringup_passes_and_leaves_the_committed_package_alone(source, tmp_path,
     out = capsys.readouterr().out
     assert rc == 0, out
     cfg = Config.load(source)
-    for step in ("config", "package", "lint", "build", "conformance/scenario", "conformance/workload",
+    for step in ("config", "package", "lint", "build", "conformance/scenario", "conformance/edge", "conformance/workload",
                  "conformance/compiler", "fuzz"):
         assert any(line.split()[:2] == [step, "pass"] for line in out.splitlines()), f"{step} row:\n{out}"
     assert out.splitlines()[-1].split()[:2] == ["overall", "PASS"]
