@@ -67,7 +67,8 @@ class Case:
 
 @dataclass
 class Difference:
-    """What differed in one run: kind is data, stray (outside the buffers), counters, tsim-error or fsim-error."""
+    """What differed in one run: kind is data, stray (outside the buffers), counters, tsim-error, fsim-error,
+    or flaky (failed once, not when rerun)."""
 
     kind: str
     detail: str
@@ -219,6 +220,7 @@ class Differ:
             report.tsim_s += t3 - t2
             report.tsim_cycles += (tstats.cycles or 0) if tstats is not None else 0
         if error is not None:
+            tsim.dram.data[:] = self.fsim.dram.data  # a failed run may have written part of its output
             return [Difference("tsim-error", str(error))]
         assert tbufs is not None and tstats is not None
         diffs = [Difference("data", text) for text in _buffer_diffs(fbufs, tbufs, program)]
@@ -234,7 +236,7 @@ class Differ:
 
     def shrink(self, case: Case) -> Mismatch:
         """The smallest `ops` (same seed, hazards, timing) that still fails; `case` must fail."""
-        found = self.compare(case)
+        found = self.compare(case) or [Difference("flaky", "the case did not fail again when rerun")]
         for ops in range(case.ops):
             small = Case(case.seed, ops, case.hazards, case.timing)
             diffs = self.compare(small)
