@@ -141,47 +141,43 @@ def _full_buffers_matmul(dev: Device, seed: int) -> tuple[Outputs, list[RunStats
 
 
 # ---------------------------------------------------------------- compiler group
-def _conv(h: int, ci_blocks: int, co_blocks: int, k: int, pad: int, stride: int) -> RunFn:
-    """A ResNet-18-style conv2d (bias, >> 8, clip [0, 127]) through vta.compiler.ops."""
+def _compiled(make_op: Callable[[Any, Config, np.random.Generator], tuple[Any, np.ndarray]]) -> RunFn:
+    """Run an operator of vta.compiler.ops: make_op(ops, config, rng) -> (op, input); bias, >> 8, clip [0, 127]."""
     def run(dev: Device, seed: int) -> tuple[Outputs, list[RunStats]]:
         from vta.compiler import ops  # the compiler sits above the devices; only this group needs it
 
-        c = dev.config
+        op, x = make_op(ops, dev.config, np.random.default_rng(seed))
+        try:
+            y = op.run(dev, x)
+            stats = op.last_stats
+        finally:
+            op.release(dev)
+        return {"y": y}, [stats] if stats is not None else []
+    return run
+
+
+def _conv(h: int, ci_blocks: int, co_blocks: int, k: int, pad: int, stride: int) -> RunFn:
+    """A ResNet-18-style conv2d, channel counts in blocks, batch = BATCH."""
+    def make(ops: Any, c: Config, rng: np.random.Generator) -> tuple[Any, np.ndarray]:
         ci, co = ci_blocks * c.block_in, co_blocks * c.block_out
-        rng = np.random.default_rng(seed)
         x = rng.integers(-128, 128, (c.batch, ci, h, h), dtype=np.int8)
         w = rng.integers(-128, 128, (co, ci, k, k), dtype=np.int8)
         b = rng.integers(-(1 << 14), 1 << 14, co).astype(np.int32)
-        op = ops.conv2d(w, b, input_shape=x.shape, stride=stride, padding=pad, config=c,
-                        epilogue=(ops.Shr(8), ops.AddBias(), ops.Clip(0, 127)))
-        try:
-            y = op.run(dev, x)
-            stats = op.last_stats
-        finally:
-            op.release(dev)
-        return {"y": y}, [stats] if stats is not None else []
-    return run
+        return ops.conv2d(w, b, input_shape=x.shape, stride=stride, padding=pad, config=c,
+                          epilogue=(ops.Shr(8), ops.AddBias(), ops.Clip(0, 127))), x
+    return _compiled(make)
 
 
 def _dense(rows: int, in_blocks: int, out_blocks: int) -> RunFn:
-    """An LSTM-style dense layer (bias, >> 8, clip) through vta.compiler.ops."""
-    def run(dev: Device, seed: int) -> tuple[Outputs, list[RunStats]]:
-        from vta.compiler import ops
-
-        c = dev.config
+    """An LSTM-style dense layer: rows x BATCH inputs, sizes in blocks."""
+    def make(ops: Any, c: Config, rng: np.random.Generator) -> tuple[Any, np.ndarray]:
         n, i, o = rows * c.batch, in_blocks * c.block_in, out_blocks * c.block_out
-        rng = np.random.default_rng(seed)
         x = rng.integers(-128, 128, (n, i), dtype=np.int8)
         w = rng.integers(-128, 128, (o, i), dtype=np.int8)
         b = rng.integers(-(1 << 14), 1 << 14, o).astype(np.int32)
-        op = ops.dense(w, b, input_shape=x.shape, config=c, epilogue=(ops.Shr(8), ops.AddBias(), ops.Clip(0, 127)))
-        try:
-            y = op.run(dev, x)
-            stats = op.last_stats
-        finally:
-            op.release(dev)
-        return {"y": y}, [stats] if stats is not None else []
-    return run
+        return ops.dense(w, b, input_shape=x.shape, config=c,
+                         epilogue=(ops.Shr(8), ops.AddBias(), ops.Clip(0, 127))), x
+    return _compiled(make)
 
 
 #: The program groups, in the order they run.
