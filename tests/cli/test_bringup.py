@@ -69,3 +69,17 @@ def test_bringup_exits_1_and_prints_the_failing_program(tmp_path, capsys, monkey
     assert "2/3 programs identical" in out
     assert "scenario/broken (seed" in out and "fsim 0, TSIM 1" in out
     assert any(line.split()[:2] == ["overall", "FAIL"] for line in out.splitlines())
+
+
+def test_install_package_writes_the_committed_package_only_when_asked(tmp_path, capsys, monkeypatch):
+    target = tmp_path / "committed" / "vta_pkg.sv"
+    target.parent.mkdir()
+    target.write_text("// old\n")
+    monkeypatch.setattr(pkg_gen, "PKG_PATH", target)
+    assert main(["bringup", "--config", "4x16x16", "--build-dir", str(tmp_path), "--fuzz", "0",
+                 "--groups", "scenario"]) == 0
+    assert target.read_text() == "// old\n"
+    assert main(["bringup", "--config", "4x16x16", "--build-dir", str(tmp_path), "--fuzz", "0",
+                 "--groups", "scenario", "--install-package"]) == 0
+    assert "installed as" in capsys.readouterr().out
+    assert target.read_text() == pkg_gen.generate(Config.load("4x16x16"), "4x16x16")
