@@ -17,7 +17,8 @@ from vta.hw import pkg_gen
 from vta.isa.config import Config
 from vta.tsim import conformance
 
-ODD_CONFIG = Path(__file__).resolve().parents[1] / "conformance" / "configs" / "2x8x8_bus128.json"
+CONFIGS = Path(__file__).resolve().parents[1] / "conformance" / "configs"
+ODD_CONFIG = CONFIGS / "2x8x8_bus128.json"
 
 
 @pytest.mark.parametrize("source", ["default", "1x32x32", "4x16x16", str(ODD_CONFIG)],
@@ -43,6 +44,15 @@ def test_bringup_passes_and_leaves_the_committed_package_alone(source, tmp_path,
     assert report["ok"] is True and report["bitstream"] == cfg.bitstream
     assert json.loads((folder / "bringup.json").read_text())["ok"] is True
     assert pkg_gen.PKG_PATH.read_bytes() == committed
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["1x64x64", "16x4x4_bus512", "1x2x2_tiny"])
+def test_bringup_of_extreme_shapes(name, tmp_path, capsys):
+    """The largest block (4 KiB weight elements), batch 16 on a 512-bit bus, and a 2x2 block: minutes to build."""
+    rc = main(["bringup", "--config", str(CONFIGS / f"{name}.json"), "--build-dir", str(tmp_path), "--fuzz", "150"])
+    out = capsys.readouterr().out
+    assert rc == 0, out
 
 
 def test_bringup_names_the_bad_key_and_exits_2(tmp_path, capsys):
