@@ -2,7 +2,8 @@
 
     python bench/fuzz.py --n 5000                       # default Config, seeds 0..4999
     python bench/fuzz.py --n 2000 --config 1x32x32,4x16x16 --ops 64
-    python bench/fuzz.py --n 1 --seed 1234 --ops 7      # reproduce one case a test printed
+    python bench/fuzz.py --n 1 --seed 1234 --ops 7 --hazards on --timings slow   # reproduce one printed case
+    ... --trace case.vcd --no-json                      # the same with a waveform of the TSIM run
 
 Cases alternate hazards on/off and cycle through the DRAM timings of
 vta.tsim.fuzz_diff.TIMINGS. Each failure is shrunk to the smallest failing
@@ -33,16 +34,21 @@ def main() -> int:
     parser.add_argument("--hazards", choices=tuple(HAZARDS), default="both")
     parser.add_argument("--timings", default=",".join(TIMINGS), help="DRAM timings, comma separated")
     parser.add_argument("--max-mismatches", type=int, default=5, help="failures to shrink and print per Config")
+    parser.add_argument("--trace", default=None, metavar="PATH.vcd|PATH.fst",
+                        help="record a TSIM waveform of the whole batch (one timing only; a traced build)")
     parser.add_argument("--no-json", action="store_true", help="do not write bench/results/fuzz.json")
     args = parser.parse_args()
     timings = tuple(t for t in args.timings.split(",") if t)
+    if args.trace and len(timings) != 1:
+        parser.error("--trace records one TSIM device: give a single --timings value")
+    trace = {"trace": args.trace} if args.trace else {}
     load_before = os.getloadavg()
     start = time.perf_counter()
     reports = []
     for source in (s for s in args.config.split(",") if s):
         cfg = Config.load(source)
         print(f"fuzzing {args.n} programs on {source} ({cfg.bitstream}, bus {cfg.bus_width}) ...", flush=True)
-        with Differ.open(cfg, timings, verbose=1) as differ:
+        with Differ.open(cfg, timings, verbose=1, **trace) as differ:
             report = differ.run_batch(args.n, args.seed, args.ops, hazards=HAZARDS[args.hazards],
                                       max_mismatches=args.max_mismatches,
                                       progress=lambda msg: print(f"  {msg}", flush=True), progress_every=500)
