@@ -12,7 +12,8 @@ cycles through DRAM timings: the RTL must produce the same bytes whatever the
 memory's latency, bandwidth and outstanding-burst limit. After each program the
 buffers are compared with `np.array_equal`, then the whole DRAM arena (so a
 write outside the program's buffers is caught too), then the RTL's GEMM/ALU
-micro-op counters against fsim's counts.
+micro-op counters against fsim's counts and its memory-beat counters against
+the DRAM model's.
 
 A failing case is shrunk: the generator with the same seed and fewer `ops`
 emits the same prefix of body operations, so the smallest failing `ops` count
@@ -232,6 +233,14 @@ class Differ:
                                                  f" TSIM {tsim.dram.data[stray]:#04x})"))
             tsim.dram.data[:] = self.fsim.dram.data  # resynchronise so the next case starts equal
         diffs += [Difference("counters", text) for text in _counter_diffs(fstats, tstats)]
+        dram_counters = getattr(tsim, "dram_counters", None)  # the TSIM DRAM model's own count of beats
+        if dram_counters is not None:
+            seen = dram_counters()
+            for hw_name, model_name in (("mem_rd_beats", "rd_beats"), ("mem_wr_beats", "wr_beats")):
+                got = tstats.hw_counters.get(hw_name)
+                if got is not None and got != seen[model_name]:
+                    diffs.append(Difference("counters", f"hardware counter {hw_name} = {got}, the DRAM model saw"
+                                                        f" {seen[model_name]} beats"))
         return diffs
 
     def shrink(self, case: Case) -> Mismatch:
