@@ -232,3 +232,37 @@ def top_indices(dev: Device, seed: int) -> tuple[dict[str, np.ndarray], list[Run
         FinishInsn(pop_next_dep=True),
     ]
     return p.run()
+
+
+def queue_lookahead(dev: Device, stage: str, waiting: int) -> list[RunStats]:
+    """`waiting` instructions of one stage are fetched before the instruction that releases the first of them.
+
+    Fetch dispatches in order and stalls on a full command queue (isa/semantics.md), so the program
+    finishes when `waiting` <= QUEUE_DEPTH and deadlocks past it; fsim and the RTL must agree on both.
+    Every LOAD/STORE is an x_size == 0 NOP, so only tokens move.
+    """
+    p = RawProgram(dev)
+    x = p.elem(p.buffer(nbytes=dev.config.inp_elem_bytes), MemType.INP)
+    out = p.output("out", 1)
+
+    def nop_load(**flags: bool) -> MemInsn:
+        return load(MemType.INP, sram_base=0, dram_base=x, y_size=1, x_size=0, x_stride=1, **flags)
+
+    def nop_store(**flags: bool) -> MemInsn:
+        return store(sram_base=0, dram_base=out, y_size=1, x_size=0, x_stride=1, **flags)
+
+    def gemm(**flags: bool) -> GemmInsn:
+        return GemmInsn(uop_bgn=0, uop_end=0, **flags)
+
+    if stage == "store":  # stores wait for g2s tokens from GEMMs fetched after them
+        p.insns = [nop_store(pop_prev_dep=True, push_prev_dep=i == waiting - 1) for i in range(waiting)]
+        p.insns += [gemm(push_next_dep=True) for _ in range(waiting)] + [FinishInsn(pop_next_dep=True)]
+    elif stage == "load":  # loads wait for g2l tokens from GEMMs fetched after them
+        p.insns = [nop_load(pop_next_dep=True, push_next_dep=i == waiting - 1) for i in range(waiting)]
+        p.insns += [gemm(push_prev_dep=True) for _ in range(waiting)] + [FinishInsn(pop_prev_dep=True)]
+    elif stage == "compute":  # the first GEMM waits for an l2g token from a LOAD fetched after the rest
+        p.insns = [gemm(pop_prev_dep=True)] + [gemm() for _ in range(waiting - 1)]
+        p.insns += [nop_load(push_next_dep=True), FinishInsn()]
+    else:
+        raise ValueError(f"stage must be 'load', 'compute' or 'store', got {stage!r}")
+    return p.run()[1]

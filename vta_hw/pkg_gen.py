@@ -19,7 +19,7 @@ from pathlib import Path
 
 from vta.isa.config import Config
 from vta.isa.fields import HEADER, Kind
-from vta.isa.fsim.walk import TOKEN_LIMIT
+from vta.isa.fsim.walk import QUEUE_DEPTH, TOKEN_LIMIT
 from vta.isa.layout import Layout, insn_layout, uop_layout
 from vta.isa.opcodes import AluOp, MemType, Opcode
 
@@ -37,7 +37,7 @@ class Microarch:
     axi_len_width: int = 8
     axi_id_width: int = 4
     axi_boundary_bytes: int = 4096
-    cmd_queue_depth: int = 256  # entries of each of the three command queues
+    cmd_queue_depth: int = QUEUE_DEPTH  # entries of each command queue: the ISA's fetch lookahead rule
     fetch_buf_insns: int = 64  # instructions the fetch unit may have requested but not dispatched
     kernel_queue_depth: int = 2  # GEMM/ALU instructions queued ahead of the micro-op sequencer
     max_rd_outstanding: int = 16  # AXI read bursts in flight

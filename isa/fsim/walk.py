@@ -23,7 +23,11 @@ from .machine import Machine
 from .program import DecodedProgram, MemFields, NestFields
 
 TOKEN_LIMIT = 65535
+# Fetch dispatches in order into one command queue per stage and stalls while the next instruction's
+# queue holds this many instructions that have not started (isa/semantics.md, the RTL's queue depth).
+QUEUE_DEPTH = 256
 L2G, G2L, S2G, G2S = range(4)
+_STAGE_NAMES = ("load", "compute", "store")
 _TOKEN_NAMES = ("l2g (load->compute)", "g2l (compute->load)", "s2g (store->compute)", "g2s (compute->store)")
 _LOAD_BYTES_KEY = {MemType.INP: "inp_load_nbytes", MemType.WGT: "wgt_load_nbytes",
                    MemType.ACC: "acc_load_nbytes", MemType.UOP: "uop_load_nbytes"}
@@ -92,19 +96,25 @@ class _Walker:
     def run(self) -> RunStats:
         p = self.p
         stage = p.stage
+        stage_list = stage.tolist()
         queues = [np.flatnonzero(stage == s).tolist() for s in (Stage.LOAD, Stage.COMPUTE, Stage.STORE)]
         ptr = [0, 0, 0]
         finish = p.count - 1
         tokens = self.tokens
+        fetched = 0  # instructions [0, fetched) have been dispatched into their stage's queue
+        waiting = [0, 0, 0]  # dispatched instructions per stage that have not started
         while True:
+            while fetched <= finish and waiting[stage_list[fetched] - 1] < QUEUE_DEPTH:
+                waiting[stage_list[fetched] - 1] += 1
+                fetched += 1
             best = -1
             for q in range(3):
                 if ptr[q] < len(queues[q]):
                     i = queues[q][ptr[q]]
-                    if all(tokens[t] > 0 for t in self.pops[i]) and (best < 0 or i < best):
+                    if i < fetched and all(tokens[t] > 0 for t in self.pops[i]) and (best < 0 or i < best):
                         best = i
             if best < 0:
-                raise self._deadlock(queues, ptr)
+                raise self._deadlock(queues, ptr, fetched)
             if ptr[1] < len(queues[1]) and queues[1][ptr[1]] == finish and all(tokens[t] > 0 for t in self.pops[finish]):
                 pending = [queues[q][ptr[q]] for q in (0, 2) if ptr[q] < len(queues[q])]
                 if pending:
@@ -118,7 +128,8 @@ class _Walker:
                 if tokens[t] >= TOKEN_LIMIT:
                     raise p.error(best, f"token queue {_TOKEN_NAMES[t]} overflows ({TOKEN_LIMIT} tokens)")
                 tokens[t] += 1
-            ptr[int(stage[best]) - 1] += 1
+            ptr[stage_list[best] - 1] += 1
+            waiting[stage_list[best] - 1] -= 1
             if best == finish:
                 break
             if time.perf_counter() > self.deadline:
@@ -126,13 +137,20 @@ class _Walker:
         self.stats.insns_by_opcode = {k: v for k, v in self.counts.items() if v}
         return self.stats
 
-    def _deadlock(self, queues: list[list[int]], ptr: list[int]) -> SimulationError:
+    def _deadlock(self, queues: list[list[int]], ptr: list[int], fetched: int) -> SimulationError:
         waits = []
-        for q, name in enumerate(("load", "compute", "store")):
+        for q, name in enumerate(_STAGE_NAMES):
             if ptr[q] < len(queues[q]):
                 i = queues[q][ptr[q]]
+                if i >= fetched:
+                    continue
                 need = ", ".join(_TOKEN_NAMES[t] for t in self.pops[i] if self.tokens[t] == 0)
                 waits.append(f"{name} stage at instruction {i} ({self.p.disasm(i)}) waits for a token on {need}")
+        if fetched < self.p.count:
+            full = _STAGE_NAMES[int(self.p.stage[fetched]) - 1]
+            waits.append(f"fetch is stalled at instruction {fetched} ({self.p.disasm(fetched)}) because the {full} "
+                         f"queue holds {QUEUE_DEPTH} instructions that have not started (the queue depth: a stage may "
+                         f"not run more than {QUEUE_DEPTH} instructions ahead of the token that releases it)")
         return SimulationError("deadlock: no stage can proceed before FINISH; " + "; ".join(waits))
 
     # ------------------------------------------------------------ execution

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from vta.hw.toolchain import ToolchainError, fst_support
+from vta.hw.toolchain import ToolchainError
 from vta.isa import Config
 from vta.tsim.build import BuildOptions, BuildSpec, build, cache_key
 
@@ -72,7 +72,10 @@ def test_bad_options_are_rejected():
         BuildOptions(trace="gtkw")
 
 
-@pytest.mark.skipif(fst_support() is None, reason="this machine can build FST tracing")
-def test_fst_without_lz4_names_the_missing_package(fixture_spec):
+def test_fst_without_lz4_names_the_missing_package(fixture_spec, tmp_path, monkeypatch):
+    failing_cxx = tmp_path / "c++"  # a compiler that cannot find lz4.h, like a machine without liblz4-dev
+    failing_cxx.write_text("#!/bin/sh\necho 'fatal error: lz4.h: No such file or directory' >&2\nexit 1\n")
+    failing_cxx.chmod(0o755)
+    monkeypatch.setenv("CXX", str(failing_cxx))
     with pytest.raises(ToolchainError, match="liblz4-dev"):
         build(fixture_spec(Config()), BuildOptions(trace="fst"), verbose=0)
