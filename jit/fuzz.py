@@ -29,6 +29,14 @@ from .kernel import KernelBuilder
 WINDOW = 48  # SRAM elements each program uses (per buffer), capped by the depth
 
 
+def _window_base(rng: np.random.Generator, depth: int, window: int) -> int:
+    """Where a program's window of one SRAM starts: the bottom, the very top or anywhere (1/2, 1/4, 1/4)."""
+    kind = rng.random()
+    if kind < 0.5:
+        return 0
+    return depth - window if kind < 0.75 else int(rng.integers(0, depth - window + 1))
+
+
 @dataclass
 class FuzzProgram:
     """A program plus its initial DRAM buffers; DRAM fields are patched per device."""
@@ -99,6 +107,11 @@ class Generator:
         c = config
         self.win = {MemType.INP: min(WINDOW, c.inp_depth), MemType.WGT: min(WINDOW, c.wgt_depth),
                     MemType.ACC: min(WINDOW, c.acc_depth), MemType.UOP: min(4 * WINDOW, c.uop_depth)}
+        # Every SRAM index below is relative to its window; the window sits anywhere in the SRAM, so
+        # programs reach the top addresses too. OUT shares ACC's indices.
+        depths = {MemType.INP: c.inp_depth, MemType.WGT: c.wgt_depth, MemType.ACC: min(c.acc_depth, c.out_depth),
+                  MemType.UOP: c.uop_depth}
+        self.base = {mt: _window_base(self.rng, depths[mt], self.win[mt]) for mt in depths}
         self.q = InsnQueue()
         self.relocs: dict[int, tuple[int, int]] = {}
         self.buffers: list[np.ndarray] = []
@@ -175,7 +188,7 @@ class Generator:
         y0, y1, x0, x1 = pads
         width, height = x0 + x + x1, y0 + y + y1
         idx = np.arange(sram, sram + width * height)
-        insn = MemInsn(opcode=Opcode.LOAD, memory_type=mt, sram_base=sram, dram_base=0, y_size=y, x_size=x,
+        insn = MemInsn(opcode=Opcode.LOAD, memory_type=mt, sram_base=self.base[mt] + sram, dram_base=0, y_size=y, x_size=x,
                        x_stride=stride, y_pad_0=y0, y_pad_1=y1, x_pad_0=x0, x_pad_1=x1)
         # ACC loads run on the compute stage, in order with GEMM/ALU: no token needed
         if mt != MemType.ACC and self.compute_read.hits(mt, idx):  # WAR: compute must be done reading what this load overwrites
@@ -266,9 +279,12 @@ class Generator:
         """Load the kernel's micro-ops (compute stage) and issue its instruction."""
         c = self.c
         n = len(kernel)
-        base = int(self.rng.integers(0, self.win[MemType.UOP] - n + 1))
+        base = self.base[MemType.UOP] + int(self.rng.integers(0, self.win[MemType.UOP] - n + 1))
         offset = sum(len(w) for w in self.uop_words)
-        self.uop_words.append(encode_uops(kernel.dst, kernel.src, kernel.wgt, c))
+        gemm = kernel.mode == "gemm"
+        self.uop_words.append(encode_uops(kernel.dst + self.base[MemType.ACC],
+                                          kernel.src + self.base[MemType.INP if gemm else MemType.ACC],
+                                          kernel.wgt + self.base[MemType.WGT] if gemm else kernel.wgt, c))
         self._emit(MemInsn(opcode=Opcode.LOAD, memory_type=MemType.UOP, sram_base=base, dram_base=0,
                            y_size=1, x_size=n, x_stride=n), (self.uop_buf, offset))
         insn = kernel.instruction(base)
@@ -294,7 +310,7 @@ class Generator:
             self.q.dep_push(Stage.COMPUTE, Stage.STORE)
             self.q.dep_pop(Stage.COMPUTE, Stage.STORE)
             self.compute_wrote_out.clear()
-        self._emit(MemInsn(opcode=Opcode.STORE, memory_type=MemType.OUT, sram_base=sram, dram_base=0,
+        self._emit(MemInsn(opcode=Opcode.STORE, memory_type=MemType.OUT, sram_base=self.base[MemType.ACC] + sram, dram_base=0,
                            y_size=y, x_size=x, x_stride=stride), (self.out_buf, offset))
         self.store_read_out.add(MemType.OUT, idx)
 
