@@ -3,7 +3,8 @@
 Time is counted in accelerator cycles:
 
 - compute stage: one GEMM micro-op per cycle (reset micro-ops too), `alu_cycles` per
-  ALU micro-op, `insn_cycles` per instruction;
+  ALU micro-op with an immediate, `alu_tensor_cycles` per ALU micro-op with a tensor
+  operand (the ACC read port serves src and dst), `insn_cycles` per instruction;
 - load/store stages: DRAM bytes at `Config.bus_bytes` per cycle plus `dma_cycles` per
   transfer; the stages share the one memory bus;
 - overlap: with two virtual threads the stages run concurrently (time = the busiest
@@ -43,6 +44,7 @@ class CostParams:
     """
 
     alu_cycles: float = 1.0
+    alu_tensor_cycles: float = 2.0
     insn_cycles: float = 70.0
     dma_cycles: float = 30.0
 
@@ -114,9 +116,11 @@ class Candidates:
     cycles: np.ndarray
 
 
-def search(spec: ConvSpec, *, alu_steps: int, bias: bool, residual: bool, params: CostParams = DEFAULT,
-           top: int = 8, tolerance: float = 0.03) -> Candidates:
+def search(spec: ConvSpec, *, alu_steps: int, bias: bool, residual: bool, bias_gemm: bool = False,
+           params: CostParams = DEFAULT, top: int = 8, tolerance: float = 0.03) -> Candidates:
     """Evaluate every candidate Tiles that fits the buffers; return the `top` best.
+
+    bias_gemm: the bias is added by a GEMM from WGT (tiling.make_plan) rather than by the ALU from ACC.
 
     Best: predicted cycles within `tolerance` of the minimum, fewest instructions first.
     """
@@ -152,12 +156,14 @@ def search(spec: ConvSpec, *, alu_steps: int, bias: bool, residual: bool, params
     s_acc = nbt * cot * th * tw
     s_res = s_acc if residual else 0 * s_acc
     s_wgt = cot * cit * T
-    ident = 1 if residual else 0
-    inp2 = 2 * (s_inp + s_res) <= cfg.inp_depth
-    inp1 = (s_inp + 2 * s_res <= cfg.inp_depth) & (vt == 1)
+    bias_gemm = bias and bias_gemm
+    ident = (1 if residual else 0) + (spec.cob if bias_gemm else 0)
+    ones = 1 if bias_gemm else 0
+    inp2 = 2 * (s_inp + s_res) + ones <= cfg.inp_depth
+    inp1 = (s_inp + 2 * s_res + ones <= cfg.inp_depth) & (vt == 1)
     wgt2 = 2 * s_wgt + ident <= cfg.wgt_depth
     wgt1 = (s_wgt + ident <= cfg.wgt_depth) & (vt == 1)
-    n_bias = spec.cob if bias else 0
+    n_bias = spec.cob if bias and not bias_gemm else 0
     ok = keep & (inp2 | inp1) & (wgt2 | wgt1) & (vt * s_acc + n_bias <= cfg.acc_depth)
     ok &= (spec.cpg % np.minimum(cot, spec.cpg) == 0) | (spec.units == 1)
     # the DMA pad fields are 4 bits wide
@@ -202,7 +208,8 @@ def search(spec: ConvSpec, *, alu_steps: int, bias: bool, residual: bool, params
     w_bytes = w_pass * np.where(reuse_w, 1, n_sp)
     out_bytes = spec.out_elems * cfg.out_elem_bytes
     res_bytes = out_bytes if residual else 0
-    bias_bytes = spec.cob * cfg.acc_elem_bytes if bias else 0
+    bias_bytes = spec.cob * cfg.acc_elem_bytes if bias and not bias_gemm else 0  # LOAD ACC: compute stage
+    biasw_bytes = spec.cob * cfg.wgt_elem_bytes + cfg.inp_elem_bytes if bias_gemm else 0  # load stage
     # ---- instructions
     pad = rows.pad_possible or cols.pad_possible
     full_w = tqw >= cols.q_total
@@ -219,14 +226,15 @@ def search(spec: ConvSpec, *, alu_steps: int, bias: bool, residual: bool, params
     # ---- cycles
     gemm_uops = spec.gemm_uops
     reset_uops = spec.out_elems
-    alu_uops = spec.out_elems * (alu_steps + (1 if bias else 0))
-    ident_uops = spec.out_elems if residual else 0
+    alu_cycles = spec.out_elems * (alu_steps * params.alu_cycles
+                                   + (params.alu_tensor_cycles if bias and not bias_gemm else 0))
+    ident_uops = spec.out_elems * ((1 if residual else 0) + (1 if bias_gemm else 0))
     bus = cfg.bus_bytes
-    compute = (gemm_uops + reset_uops + ident_uops + alu_uops * params.alu_cycles
+    compute = (gemm_uops + reset_uops + ident_uops + alu_cycles
                + compute_insns * params.insn_cycles + bias_bytes / bus)
-    load = (in_bytes + w_bytes + res_bytes) / bus + load_insns * params.dma_cycles
+    load = (in_bytes + w_bytes + res_bytes + biasw_bytes) / bus + load_insns * params.dma_cycles
     store = out_bytes / bus + store_dmas * params.dma_cycles
-    busc = (in_bytes + w_bytes + res_bytes + out_bytes + bias_bytes) / bus
+    busc = (in_bytes + w_bytes + res_bytes + out_bytes + bias_bytes + biasw_bytes) / bus
     fill = (s_inp * cfg.inp_elem_bytes + s_wgt * cfg.wgt_elem_bytes + s_acc * cfg.out_elem_bytes) / bus
     single = (inp_slots == 1) | (wgt_slots == 1)
     total = np.where(vt == 2, np.maximum.reduce([compute, load, store, busc]),
@@ -298,7 +306,8 @@ def simulate(stream: Stream, params: CostParams = DEFAULT) -> Prediction:
                     counts["insns"] += 1
                     counts["rd_bytes"] += 4 * len(k)
                 if op.mode == "alu":
-                    dur += params.insn_cycles + n * params.alu_cycles
+                    per = params.alu_cycles if k.use_imm else params.alu_tensor_cycles
+                    dur += params.insn_cycles + n * per
                     counts["alu"] += n
                 else:
                     dur += params.insn_cycles + n

@@ -85,6 +85,35 @@ def identity_block(config: Config) -> np.ndarray:
     return np.eye(config.block_out, config.block_in, dtype=np.int8).reshape(1, config.block_out, config.block_in)
 
 
+def bias_gemm_blocks(bias: np.ndarray, config: Config, channels_padded: int) -> tuple[np.ndarray, np.ndarray] | None:
+    """The bias as a GEMM: one INP element `c` and a WGT element per output block with c . w[j] == bias[j].
+
+    c = (1, 127, 127, ...) on every batch row; lane 0 of w takes the remainder of bias / 127,
+    the other lanes share the quotient. A GEMM micro-op adds it exactly (the dot product is
+    computed without overflow, then added to ACC with the same int32 wrap as an ALU ADD), in
+    one cycle where a tensor ALU ADD takes two. None when some bias is out of reach
+    (|bias| above about 127 * 127 * (block_in - 1)).
+    """
+    co, ci, b = config.block_out, config.block_in, config.batch
+    full = np.zeros(channels_padded, dtype=np.int64)
+    full[: len(bias)] = bias
+    c = np.full(ci, 127, dtype=np.int64)
+    c[0] = 1
+    w = np.zeros((channels_padded, ci), dtype=np.int64)
+    if ci == 1:
+        w[:, 0] = full
+    else:
+        s = np.floor_divide(full + 63, 127)  # nearest quotient: remainder in [-63, 63]
+        w[:, 0] = full - 127 * s
+        base = np.floor_divide(s, ci - 1)
+        extra = s - base * (ci - 1)
+        w[:, 1:] = base[:, None] + (np.arange(ci - 1)[None, :] < extra[:, None])
+    if w.min(initial=0) < -128 or w.max(initial=0) > 127 or not np.array_equal(w @ c, full):
+        return None
+    ones = np.broadcast_to(c.astype(np.int8), (1, b, ci)).copy()
+    return ones, np.ascontiguousarray(w.astype(np.int8).reshape(channels_padded // co, co, ci))
+
+
 def pack_weight_blocks(dense: np.ndarray, config: Config, *, units: int, cpg: int, span: int,
                        taps: list[tuple[int, int]]) -> np.ndarray:
     """The conv template's weight tensor (CO/c, span, T, c_o, c_i) from a dense int8 (O, I, KH, KW) kernel.

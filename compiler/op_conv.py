@@ -11,7 +11,8 @@ from vta.isa.config import Config
 from .cost_model import Candidates, roofline_cycles, search, simulate
 from .epilogue import alu_instructions, lower_epilogue
 from .errors import CompileError
-from .layout import expand_groups, pack_activation, pack_bias, pack_weight_blocks, identity_block, unpack_activation
+from .layout import (bias_gemm_blocks, expand_groups, identity_block, pack_activation, pack_bias, pack_weight_blocks,
+                     unpack_activation)
 from .op_base import CompiledOp
 from .pipeline import run_pipeline
 from .schedule_conv import schedule_conv
@@ -72,7 +73,13 @@ class ConvOp(CompiledOp):
         cfg = spec.config
         consts = {"w": pack_weight_blocks(dense_kernel, cfg, units=spec.units, cpg=spec.cpg, span=spec.span,
                                           taps=spec.taps)}
-        if has_bias_action:
+        # The bias is added by a GEMM (one cycle per micro-op) when every value is within its
+        # reach, otherwise by a tensor ALU ADD from ACC (two cycles per micro-op).
+        gemm_bias = bias_gemm_blocks(bias, cfg, spec.cob * cfg.block_out) if has_bias_action else None
+        self.bias_gemm = gemm_bias is not None
+        if gemm_bias is not None:
+            consts["ones"], consts["biasw"] = gemm_bias
+        elif has_bias_action:
             consts["bias"] = pack_bias(bias, cfg, spec.cob * cfg.block_out)
         if self.has_residual:
             consts["ident"] = identity_block(cfg)
@@ -82,13 +89,16 @@ class ConvOp(CompiledOp):
         self.tiles = plan.tiles
         super().__init__(f"{kind}", cfg, func, consts, result=result)
         self.roofline_cycles = roofline_cycles(spec)
+        # GEMM micro-ops the epilogue adds (bias by GEMM, residual through the identity block);
+        # the device counts them with the convolution's own
+        self.epilogue_gemm_uops = spec.out_elems * (int(self.bias_gemm) + int(self.has_residual))
         if isinstance(tiles, MeasureTiles):
             self._measure(tiles)
 
     # ------------------------------------------------------------ tiling
     def _plan_func(self, tiles: Tiles, bias: bool):
         """Plan, schedule and run the pass pipeline for one Tiles (CompileError if any step rejects it)."""
-        plan = make_plan(self.spec, tiles, bias=bias, residual=self.has_residual)
+        plan = make_plan(self.spec, tiles, bias=bias, residual=self.has_residual, bias_gemm=self.bias_gemm)
         func = schedule_conv(plan, self.actions, self.kind)
         return plan, func, run_pipeline(func)
 
@@ -99,7 +109,8 @@ class ConvOp(CompiledOp):
             raise CompileError(f"{self.kind} {self.spec.shapes()}: tiles must be None, a Tiles or MeasureTiles, "
                                f"got {tiles!r}")
         alu_steps = alu_instructions(self.actions)
-        self.candidates = search(self.spec, alu_steps=alu_steps, bias=bias, residual=self.has_residual)
+        self.candidates = search(self.spec, alu_steps=alu_steps, bias=bias, residual=self.has_residual,
+                                 bias_gemm=self.bias_gemm)
         if not self.candidates.tiles:
             # the smallest tile gives the most specific message about what does not fit
             smallest = Tiles(h=self.spec.rows.out_step, w=self.spec.cols.out_step, co=1, ci=1, vthreads=1)

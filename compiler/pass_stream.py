@@ -28,6 +28,27 @@ def insn_estimate(op: Op) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------- sink_static_loads
+def sink_static_loads(stream: Stream) -> Stream:
+    """Move each load of a static block (bias, identity, constant INP) to just before its first reader.
+
+    Establishes: no static load sits ahead of work that does not need it. The prologue
+    loads the whole bias before the first tile; in the in-order load queue that delays
+    the first tile's input and weights, and so the first GEMM, by the bias transfer.
+    Static blocks are written by nothing else, so the move changes no result.
+    """
+    static = {name for name, b in stream.buffers.items() if not b.dynamic}
+    is_static = lambda op: isinstance(op, SLoad) and op.block.buffer in static  # noqa: E731
+    loads = [op for op in stream.ops if is_static(op)]
+    out = [op for op in stream.ops if not is_static(op)]
+    for load in loads:
+        at = next((i for i, op in enumerate(out) if isinstance(op, SSync) or (isinstance(op, SNest) and any(
+            o is not None and o.block == load.block for o in (op.dst, op.src, op.wgt)))), len(out))
+        out.insert(at, load)
+    stream.ops = out
+    return stream
+
+
 # ---------------------------------------------------------------------- split_synchronize
 def split_synchronize(stream: Stream, limit: int | None = None) -> Stream:
     """Cut the stream into segments that each end in a synchronize() (SSync ops).
@@ -309,4 +330,4 @@ def insert_dependency_tokens(stream: Stream) -> Stream:
     return stream
 
 
-__all__ = ["split_synchronize", "assign_sram_slots", "build_kernels", "insert_dependency_tokens", "Block", "Operand"]
+__all__ = ["sink_static_loads", "split_synchronize", "assign_sram_slots", "build_kernels", "insert_dependency_tokens", "Block", "Operand"]

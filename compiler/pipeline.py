@@ -15,7 +15,8 @@ from .loop_ir import Func
 from .pass_dma import inject_dma
 from .pass_fold import fold_uop_loops
 from .pass_lower import lower_to_stream
-from .pass_stream import assign_sram_slots, build_kernels, insert_dependency_tokens, split_synchronize
+from .pass_stream import (assign_sram_slots, build_kernels, insert_dependency_tokens, sink_static_loads,
+                          split_synchronize)
 from .pass_tensorize import tensorize_alu, tensorize_gemm
 from .pass_vthread import inject_virtual_threads
 from .stream import Stream
@@ -34,6 +35,7 @@ LOWER: Callable[[Func], Stream] = lower_to_stream
 
 #: Stream passes (Stream -> Stream), in order; codegen (Stream -> Program) follows.
 STREAM_PASSES: list[Callable[[Stream], Stream]] = [
+    sink_static_loads,
     split_synchronize,
     assign_sram_slots,
     build_kernels,

@@ -186,6 +186,13 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str) -> Func:
         if act[0] == "alu":
             body.append(Elementwise(act[1], flat, flat_acc, imm=act[2]))
             writes_out = True
+        elif act[0] == "bias" and plan.bias_gemm:
+            body.append(Contract(
+                (_axis("nb", nbe, nbt), _axis("co", coe, cot), _axis("p", AC, plan.th * plan.tw)),
+                Access(acc_ref, Z, (("nb", AN), ("co", AC), ("p", as_expr(1)))),
+                Access(Ref("ones"), Z, ()), Access(Ref("biasw"), co0, (("co", as_expr(1)),)),
+                (cfg.batch, cfg.block_out, cfg.block_in), note="+ bias (GEMM: ones . bias block)"))
+            writes_out = True
         elif act[0] == "bias":
             body.append(Elementwise(
                 "add", (_axis("nb", nbe, nbt), _axis("co", coe, cot), _axis("p", AC, plan.th * plan.tw)),
@@ -202,8 +209,11 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str) -> Func:
     body.append(Copy("store", acc_ref, Region("out", (nb0, co0, oh0, ow0), (nbe, coe, the, twe))))
 
     prologue: list[Stmt] = []
-    if plan.bias:
+    if plan.acc_bias:
         prologue.append(Copy("load", Ref("bias"), Region("bias", (Z, Z, Z, Z), tuple(map(as_expr, (spec.cob, 1, 1, 1))))))
+    if plan.bias_gemm:
+        prologue.append(Copy("load", Ref("biasw"), Region("biasw", (Z, Z, Z, Z), tuple(map(as_expr, (spec.cob, 1, 1, 1))))))
+        prologue.append(Copy("load", Ref("ones"), Region("ones", (Z, Z, Z, Z), tuple(map(as_expr, (1, 1, 1, 1))))))
     if plan.residual:
         prologue.append(Copy("load", Ref("ident"), Region("ident", (Z, Z, Z, Z), tuple(map(as_expr, (1, 1, 1, 1))))))
 
@@ -212,9 +222,14 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str) -> Func:
     buffers = [BufferDecl("inp", MemType.INP, plan.inp_base, plan.s_inp, plan.inp_slots, True),
                BufferDecl("wgt", MemType.WGT, plan.wgt_base, plan.s_wgt, plan.wgt_slots, True),
                BufferDecl("acc", MemType.ACC, plan.acc_base, plan.s_acc, tiles.vthreads, False)]
-    if plan.bias:
+    if plan.acc_bias:
         tensors.append(TensorDecl("bias", MemType.ACC, (spec.cob, 1, 1, 1), "bias"))
         buffers.append(BufferDecl("bias", MemType.ACC, plan.bias_base, spec.cob, 1, False))
+    if plan.bias_gemm:
+        tensors.append(TensorDecl("biasw", MemType.WGT, (spec.cob, 1, 1, 1), "bias"))
+        tensors.append(TensorDecl("ones", MemType.INP, (1, 1, 1, 1), "const"))
+        buffers.append(BufferDecl("biasw", MemType.WGT, plan.biasw_base, spec.cob, 1, False))
+        buffers.append(BufferDecl("ones", MemType.INP, plan.ones_base, 1, 1, False))
     if plan.residual:
         tensors.append(TensorDecl("res", MemType.INP, (spec.nb, spec.cob, spec.oh, spec.ow), "residual"))
         tensors.append(TensorDecl("ident", MemType.WGT, (1, 1, 1, 1), "const"))

@@ -13,9 +13,13 @@ weights are reused across the image).
 `make_plan` checks that a Tiles fits every SRAM of the Config and lays the
 buffers out:
 
-    INP  [inp slot 0 | inp slot 1 | res slot 0 | res slot 1]
-    WGT  [wgt slot 0 | wgt slot 1 | identity block]
+    INP  [inp slot 0 | inp slot 1 | res slot 0 | res slot 1 | ones]
+    WGT  [wgt slot 0 | wgt slot 1 | identity block | bias blocks]
     ACC  [acc region 0 | acc region 1 | bias]
+
+The bias lives either in ACC (added by a tensor ALU ADD, two cycles per micro-op) or,
+with `bias_gemm`, as one WGT block per output block that a GEMM with the constant
+INP element `ones` adds (one cycle per micro-op; layout.bias_gemm_blocks).
 """
 
 from __future__ import annotations
@@ -66,6 +70,12 @@ class ConvPlan:
     wgt_slots: int
     bias: bool
     residual: bool
+    bias_gemm: bool = False
+
+    @property
+    def acc_bias(self) -> bool:
+        """The bias is held in ACC (added by the ALU)."""
+        return self.bias and not self.bias_gemm
 
     # ------------------------------------------------------------ counts
     @property
@@ -110,6 +120,14 @@ class ConvPlan:
         return self.wgt_slots * self.s_wgt
 
     @property
+    def ones_base(self) -> int:
+        return self.inp_slots * self.s_inp + (2 * self.s_res if self.residual else 0)
+
+    @property
+    def biasw_base(self) -> int:
+        return self.ident_base + (1 if self.residual else 0)
+
+    @property
     def acc_base(self) -> int:
         return 0
 
@@ -123,12 +141,17 @@ class ConvPlan:
                 f"(batch blocks x out blocks x rows x cols), {self.in_blocks} in blocks x {self.in_rows}x"
                 f"{self.in_cols} window, {self.n_red} reduction steps; INP {self.inp_slots}x{self.s_inp}"
                 f"{f' + 2x{self.s_res}' if self.residual else ''} of {s.config.inp_depth}, WGT {self.wgt_slots}x"
-                f"{self.s_wgt}{' + 1' if self.residual else ''} of {s.config.wgt_depth}, ACC "
-                f"{self.tiles.vthreads}x{self.s_acc}{f' + {s.cob}' if self.bias else ''} of {s.config.acc_depth}")
+                f"{self.s_wgt}{' + 1' if self.residual else ''}{f' + {s.cob} bias' if self.bias_gemm else ''} of "
+                f"{s.config.wgt_depth}, ACC {self.tiles.vthreads}x{self.s_acc}{f' + {s.cob}' if self.acc_bias else ''} "
+                f"of {s.config.acc_depth}")
 
 
-def make_plan(spec: ConvSpec, tiles: Tiles, *, bias: bool, residual: bool) -> ConvPlan:
-    """Resolve and check a Tiles; CompileError naming the op, its shapes and the constraint broken."""
+def make_plan(spec: ConvSpec, tiles: Tiles, *, bias: bool, residual: bool, bias_gemm: bool = False) -> ConvPlan:
+    """Resolve and check a Tiles; CompileError naming the op, its shapes and the constraint broken.
+
+    bias_gemm: the bias is added by a GEMM (WGT bias blocks, one INP element) instead of the ALU.
+    """
+    bias_gemm = bias and bias_gemm
     cfg = spec.config
 
     def fail(rule: str) -> CompileError:
@@ -176,29 +199,31 @@ def make_plan(spec: ConvSpec, tiles: Tiles, *, bias: bool, residual: bool) -> Co
     s_res = s_acc if residual else 0
     s_wgt = cot * cit * len(spec.taps)
     vt = tiles.vthreads
-    if 2 * (s_inp + s_res) <= cfg.inp_depth:
+    ones = 1 if bias_gemm else 0
+    if 2 * (s_inp + s_res) + ones <= cfg.inp_depth:
         inp_slots = 2
-    elif s_inp + 2 * s_res <= cfg.inp_depth and vt == 1:
+    elif s_inp + 2 * s_res + ones <= cfg.inp_depth and vt == 1:
         inp_slots = 1
     else:
-        need = 2 * (s_inp + s_res)
+        need = 2 * (s_inp + s_res) + ones
         raise fail(f"INP buffer: the input block ({in_blocks} channel blocks x {in_rows}x{in_cols} window"
                    f"{f' x {batch} batch blocks' if batch > 1 else ''} = {s_inp} elements"
                    f"{f', plus a {s_res}-element residual tile' if residual else ''}) needs {need} of "
                    f"{cfg.inp_depth} elements double-buffered")
-    ident = 1 if residual else 0
+    ident = (1 if residual else 0) + (spec.cob if bias_gemm else 0)
     if 2 * s_wgt + ident <= cfg.wgt_depth:
         wgt_slots = 2
     elif s_wgt + ident <= cfg.wgt_depth and vt == 1:
         wgt_slots = 1
     else:
         raise fail(f"WGT buffer: the weight block ({cot} out x {cit} in blocks x {len(spec.taps)} taps = {s_wgt} "
-                   f"elements) needs {2 * s_wgt + ident} of {cfg.wgt_depth} elements double-buffered")
-    n_bias = spec.cob if bias else 0
+                   f"elements){f', plus {spec.cob} bias blocks,' if bias_gemm else ''} needs {2 * s_wgt + ident} of "
+                   f"{cfg.wgt_depth} elements double-buffered")
+    n_bias = spec.cob if bias and not bias_gemm else 0
     if vt * s_acc + n_bias > cfg.acc_depth:
         raise fail(f"ACC buffer: {vt} accumulator tile(s) of {s_acc} elements ({batch} batch x {cot} out blocks x "
-                   f"{th}x{tw}){f' plus {n_bias} bias elements' if bias else ''} exceed the {cfg.acc_depth}-element ACC")
+                   f"{th}x{tw}){f' plus {n_bias} bias elements' if n_bias else ''} exceed the {cfg.acc_depth}-element ACC")
     if s_acc > MAX_LOOP_EXTENT * MAX_LOOP_EXTENT:
         raise fail("tile too large for the instruction loop fields")
     return ConvPlan(spec, Tiles(tiles.h, tiles.w, cot, cit, batch, vt, tiles.order), tq_h, tq_w, tu, cot, cit,
-                    in_rows, in_cols, s_inp, s_res, s_wgt, s_acc, inp_slots, wgt_slots, bias, residual)
+                    in_rows, in_cols, s_inp, s_res, s_wgt, s_acc, inp_slots, wgt_slots, bias, residual, bias_gemm)

@@ -50,7 +50,7 @@ def test_pipeline_is_a_printable_list_of_documented_passes():
     text = pipeline.describe()
     names = [p.__name__ for p in pipeline.PIPELINE]
     assert names == ["inject_virtual_threads", "inject_dma", "tensorize_gemm", "tensorize_alu", "fold_uop_loops",
-                     "lower_to_stream", "split_synchronize", "assign_sram_slots", "build_kernels",
+                     "lower_to_stream", "sink_static_loads", "split_synchronize", "assign_sram_slots", "build_kernels",
                      "insert_dependency_tokens", "codegen"]
     for p in pipeline.PIPELINE:
         assert p.__doc__ and p.__name__ in text
@@ -69,7 +69,8 @@ def test_ir_before_and_after_the_loop_passes():
     after = conv.ir_text()
     assert "vthread t" not in after and "acc[0]" in after and "acc[1]" in after
     assert "LOAD INP" in after and "pad=(max(0, " in after and "STORE OUT" in after
-    assert "GEMM reset" in after and "ALU SHR loops[e<" in after and "ALU ADD" in after
+    assert "GEMM reset" in after and "ALU SHR loops[e<" in after
+    assert "+ bias (GEMM: ones . bias block)" in after  # zero bias is in reach of the one-cycle GEMM form
     stmts = list(walk(conv.result.ir.body))
     assert not any(isinstance(s, (Copy, Contract, Fill, Elementwise)) for s in stmts)
     assert not any(isinstance(s, For) and s.kind == "vthread" for s in stmts)
@@ -78,6 +79,9 @@ def test_ir_before_and_after_the_loop_passes():
     first_load = next(i for i, line in enumerate(prog) if "load_2d  INP" in line)
     first_gemm = next(i for i, line in enumerate(prog) if "push_gemm" in line and i > first_load)
     assert sum("load_2d  INP" in line for line in prog[:first_gemm]) == 4  # 2 threads x 2 channel blocks
+    # sink_static_loads: the bias blocks load after the first tile's GEMMs, just before the bias GEMM
+    bias_load = next(i for i, line in enumerate(prog) if "biasw+0" in line)
+    assert first_gemm < bias_load and "push_alu" in prog[bias_load - 1]
 
 
 # ---------------------------------------------------------------------- dependency tokens

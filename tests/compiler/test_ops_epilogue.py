@@ -57,18 +57,27 @@ EPILOGUES = [
     (ops.Shr(7), ops.AddBias(), ops.Relu(), ops.AddResidual(), ops.MinImm(100), ops.MaxImm(-100)),
     (ops.MulImm(32767), ops.MulImm(-32768), ops.Shr(40)),
     (ops.AddImm(-32768), ops.Shr(0), ops.AddResidual(), ops.AddBias()),
+    (ops.Shr(-31), ops.AddImm(-1), ops.AddBias(), ops.Shr(24)),  # the bias add wraps past INT32_MAX/MIN
 ]
 
+#: bias ranges: within the GEMM form's reach (layout.bias_gemm_blocks) and beyond it (ALU ADD from ACC)
+BIAS_RANGES = {"gemm": 241_998, "alu": 1 << 20}
 
+
+@pytest.mark.parametrize("bias_form", list(BIAS_RANGES))
 @pytest.mark.parametrize("k", range(len(EPILOGUES)))
-def test_conv_epilogue_in_any_order(k, fsim):
+def test_conv_epilogue_in_any_order(k, bias_form, fsim):
     steps = EPILOGUES[k]
     rng = np.random.default_rng(SEED + k)
     x = rng.integers(-128, 128, (1, 24, 9, 7), dtype=np.int8)
     w = rng.integers(-128, 128, (20, 24, 3, 3), dtype=np.int8)
-    b = rng.integers(-(1 << 20), 1 << 20, 20).astype(np.int32)
+    lim = BIAS_RANGES[bias_form]
+    b = rng.integers(-lim, lim + 1, 20).astype(np.int32)
+    b[:2] = lim, -lim  # the ends of the range
     res = rng.integers(-128, 128, (1, 20, 5, 4), dtype=np.int8)
     conv = ops.conv2d(w, b, input_shape=x.shape, stride=2, padding=1, epilogue=steps)
+    if any(isinstance(s, ops.AddBias) for s in steps):
+        assert conv.bias_gemm == (bias_form == "gemm")
     has_res = any(isinstance(s, ops.AddResidual) for s in steps)
     y = conv.run(fsim, x, residual=res if has_res else None)
     want = apply_steps(ref.conv2d(x, w, (2, 2), (1, 1)), steps, b, res)

@@ -67,6 +67,31 @@ def test_bias_is_repeated_on_every_batch_lane():
     assert not p[1, :, 4:].any()
 
 
+@pytest.mark.parametrize("preset", PRESETS)
+def test_bias_gemm_blocks_add_exactly_the_bias_on_every_lane(preset):
+    """ones . w[j] == bias[j] on every batch row, weights within int8, at the ends of the reach and beyond."""
+    cfg = Config.load(preset)
+    c, ci = cfg.block_out, cfg.block_in
+    reach = 127 * 127 * (ci - 1) + 63
+    rng = np.random.default_rng(2)
+    for lim in (0, 1, 127, 16384, reach):
+        bias = rng.integers(-lim, lim + 1, 3 * c).astype(np.int32)
+        bias[:2] = lim, -lim
+        got = layout.bias_gemm_blocks(bias[: 3 * c - 5], cfg, 3 * c)
+        assert got is not None, lim
+        ones, w = got
+        assert ones.shape == (1, cfg.batch, ci) and w.shape == (3, c, ci)
+        assert ones.dtype == w.dtype == np.int8
+        sums = np.einsum("bk,ojk->obj", ones[0].astype(np.int64), w.astype(np.int64))  # what a GEMM adds
+        want = np.zeros(3 * c, np.int64)
+        want[: 3 * c - 5] = bias[: 3 * c - 5]
+        assert np.array_equal(sums, np.broadcast_to(want.reshape(3, 1, c), sums.shape)), lim
+    low = -127 * 128 * (ci - 1) - 63  # the quotient lanes reach -128 on the negative side
+    assert layout.bias_gemm_blocks(np.array([low], np.int32), cfg, c) is not None
+    for v in (reach + 1, low - 1, 2**31 - 1, -(2**31)):
+        assert layout.bias_gemm_blocks(np.array([v], np.int32), cfg, c) is None, v
+
+
 def test_flat_packing_round_trip():
     cfg = Config.load("4x16x16")
     x = np.arange(-50, 53, dtype=np.int8).reshape(1, 103)
