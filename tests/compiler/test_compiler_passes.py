@@ -79,6 +79,10 @@ def test_ir_before_and_after_the_loop_passes():
     first_load = next(i for i, line in enumerate(prog) if "load_2d  INP" in line)
     first_gemm = next(i for i, line in enumerate(prog) if "push_gemm" in line and i > first_load)
     assert sum("load_2d  INP" in line for line in prog[:first_gemm]) == 4  # 2 threads x 2 channel blocks
+    # ... thread by thread: thread 0's input and weights are signalled before thread 1's input loads
+    inp_loads = [i for i, line in enumerate(prog) if "load_2d  INP" in line]
+    first_signal = next(i for i, line in enumerate(prog) if "dep_push load -> compute" in line)
+    assert inp_loads[1] < first_signal < inp_loads[2]
     # sink_static_loads: the bias blocks load after the first tile's GEMMs, just before the bias GEMM
     bias_load = next(i for i, line in enumerate(prog) if "biasw+0" in line)
     assert first_gemm < bias_load and "push_alu" in prog[bias_load - 1]
