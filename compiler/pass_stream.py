@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import bisect
+import dataclasses
+import hashlib
 from itertools import product
 
 import numpy as np
@@ -191,8 +193,8 @@ def build_kernels(stream: Stream) -> Stream:
     Establishes: each SNest has its UopKernels (several when reduction axes had to be
     peeled into separate instructions). The fold chosen for the full tile is re-checked
     with this instance's extents (edge tiles are smaller) and re-planned if it no longer
-    obeys the hazard rule. Identical kernels are shared, so the runtime loads each into
-    the micro-op buffer once per synchronize.
+    obeys the hazard rule. Kernels with the same micro-ops share one key (whatever their
+    instruction), so the runtime loads each set of micro-ops once per synchronize.
     """
     cache: dict[tuple, UopKernel] = {}
     depth = stream.config.uop_depth if stream.config is not None else None
@@ -235,9 +237,25 @@ def _kernels(op: SNest, cache: dict) -> list[UopKernel]:
                tuple(a[1:] for a in loop_axes), tuple(a[1:] for a in uop_axes))
         k = cache.get(key)
         if k is None:
-            k = cache[key] = _build(op, dd, ss, ww, loop_axes, uop_axes)
+            k = cache[key] = _share_words(_build(op, dd, ss, ww, loop_axes, uop_axes))
         out.append(k)
     return out
+
+
+def _share_words(k: UopKernel) -> UopKernel:
+    """Key a kernel by its micro-op words alone, so kernels that differ only in the instruction
+    (GEMM or ALU, opcode, immediate, loops) share one copy in the micro-op buffer.
+
+    The runtime stages and places micro-ops per key and takes everything else from the
+    instruction, so the accumulator reset, SHR, MAX and MIN of one tile (all the single
+    micro-op (dst=tile base, 0, 0)) cost one LOAD UOP instead of four. That matters more than
+    its size suggests: a LOAD UOP runs on the compute stage and shares the read channel with
+    the load stage's long transfers, so each one costs the compute stage ~100 cycles or more.
+    """
+    digest = hashlib.blake2b(digest_size=16)
+    for col in (k.dst, k.src, k.wgt):
+        digest.update(np.ascontiguousarray(col, dtype=np.int64).tobytes())
+    return dataclasses.replace(k, key="uops-" + digest.hexdigest())
 
 
 def _build(op: SNest, d0: int, s0: int, w0: int, loop_axes: list, uop_axes: list) -> UopKernel:

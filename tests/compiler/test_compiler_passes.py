@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from vta.compiler import ops, pass_stream, pipeline
-from vta.compiler.codegen import GEMM, LOAD, POP, PUSH, Program
+from vta.compiler.codegen import ALU, GEMM, LOAD, POP, PUSH, Program
 from vta.compiler.expr import emax, emin, floordiv, mod, var
 from vta.compiler.loop_ir import Contract, Copy, Elementwise, Fill, For, walk
 from vta.isa.config import Config
@@ -207,6 +207,30 @@ def test_gemm_kernels_are_affine_grids_of_row_column_reduction_axes():
                 assert not np.any(k.dst[lag:] == k.dst[:-lag])
             if k.mode == "gemm" and not k.reset:
                 assert _classify_ok(k), f"{op.kind}: {k.describe()}"
+
+
+def test_kernels_with_the_same_micro_ops_share_one_copy(fsim):
+    """build_kernels keys kernels by their micro-ops: a tile's reset, SHR, MAX and MIN load once."""
+    rng = np.random.default_rng(SEED)
+    w, b = _rand(rng, (128, 64, 1, 1)), rng.integers(-999, 999, 128).astype(np.int32)
+    x = _rand(rng, (1, 64, 28, 28))
+    conv = ops.conv2d(w, b, input_shape=x.shape, stride=2, epilogue=(ops.Shr(8), ops.AddBias(), ops.Clip(0, 127)),
+                      tiles=ops.Tiles(h=7, w=14, co=8, ci=2, vthreads=2))
+    calls = [c for seg in conv.program.segments for c in seg if c[0] in (GEMM, ALU)]
+    distinct = {id(c[1]) for c in calls}
+    shared = {c[1].key for c in calls}
+    assert len(shared) < len(distinct)  # different instructions, one set of micro-op words
+    by_key = {}
+    for c in calls:
+        by_key.setdefault(c[1].key, set()).add((c[1].mode, c[1].reset, int(c[1].alu_opcode), c[1].imm))
+    assert any(len(v) >= 4 for v in by_key.values())  # reset, SHR 8, MAX 0, MIN 127 of one accumulator region
+    for k in conv.program.kernels():
+        same = [c[1] for c in calls if c[1].key == k.key]
+        assert all(np.array_equal(o.dst, k.dst) and np.array_equal(o.src, k.src) and np.array_equal(o.wgt, k.wgt)
+                   for o in same)
+    y = conv.run(fsim, x)
+    want = ref.upstream_tail(ref.conv2d(x, w, (2, 2), (0, 0)), b)
+    assert np.array_equal(y, want)
 
 
 # ---------------------------------------------------------------------- segments
