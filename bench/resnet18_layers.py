@@ -8,8 +8,17 @@ time, the model's predicted cycles, TSIM cycles when TSIM can be opened, GEMM
 micro-ops, the DRAM bytes the chosen tiles really move, and the fraction of the
 roofline bound reached. Bound = max(GEMM micro-ops at one per cycle, the
 layer's minimum DRAM traffic (each needed input, weight and output byte once) /
-Config.bus_bytes per cycle). Writes bench/results/resnet18_layers.json and a
-roofline plot beside it, and prints a table.
+Config.bus_bytes per cycle).
+
+GEMM and ALU share VTA's one in-order compute stage, so a layer cannot beat its
+compute floor: the convolution's GEMM micro-ops, one accumulator reset per output
+vector (GEMM only accumulates), the epilogue's GEMM micro-ops (bias through a
+constant INP element, residual through the identity block) and its ALU micro-ops
+(one cycle with an immediate, two with a tensor operand). `alu_ceiling_fraction`
+= bound / max(compute floor, DRAM cycles) is the best roofline_fraction this
+lowering can reach; `fraction_of_ceiling` = max(compute floor, DRAM cycles) / TSIM
+cycles is how close the schedule gets to it. Writes
+bench/results/resnet18_layers.json and a roofline plot beside it, and prints a table.
 """
 
 from __future__ import annotations
@@ -84,10 +93,17 @@ def bench_layer(name: str, cfg: Config, fsim, tsim, runs: int) -> dict:
         raise SystemExit(f"{name}: fsim output differs from numpy")
     spec = conv.spec
     bound = roofline_cycles(spec)
+    # compute-stage floor of this lowering (see the module docstring)
+    reset_uops = spec.out_elems
+    tensor_alu_uops = spec.out_elems if any(a[0] == "bias" for a in conv.actions) and not conv.bias_gemm else 0
+    floor = spec.gemm_uops + reset_uops + conv.epilogue_gemm_uops + st.alu_uops + tensor_alu_uops
+    ceiling = max(float(floor), min_dram_bytes(spec) / cfg.bus_bytes)
     row = {
         "name": name, "shape": {"H": h, "W": w, "CI": ci, "CO": co, "K": k, "pad": pad, "stride": stride},
         "tiles": conv.tiles.text(), "compile_s": compile_s, "fsim_s": statistics.median(times), "fsim_first_s": first_s,
-        "numpy_s": numpy_s, "gemm_uops": st.gemm_uops, "alu_uops": st.alu_uops, "instructions": st.insn_count,
+        "numpy_s": numpy_s, "gemm_uops": spec.gemm_uops, "epilogue_gemm_uops": conv.epilogue_gemm_uops,
+        "reset_uops": st.gemm_reset_uops, "alu_uops": st.alu_uops, "bias": "gemm" if conv.bias_gemm else "alu",
+        "compute_floor_cycles": floor, "instructions": st.insn_count,
         "dram_load_bytes": st.inp_load_nbytes + st.wgt_load_nbytes + st.acc_load_nbytes + st.uop_load_nbytes,
         "dram_store_bytes": st.out_store_nbytes,
         "dram_bytes": {"inp": st.inp_load_nbytes, "wgt": st.wgt_load_nbytes, "acc": st.acc_load_nbytes,
@@ -96,13 +112,18 @@ def bench_layer(name: str, cfg: Config, fsim, tsim, runs: int) -> dict:
         "roofline_bound_cycles": bound, "predicted_cycles": conv.predicted_cycles,
         "predicted_roofline_fraction": bound / conv.predicted_cycles,
         "macs": conv.macs, "tsim_cycles": None, "roofline_fraction": None,
+        "alu_ceiling_fraction": bound / ceiling, "fraction_of_ceiling": None,
     }
+    if st.gemm_uops != spec.gemm_uops + conv.epilogue_gemm_uops or st.gemm_reset_uops != reset_uops:
+        raise SystemExit(f"{name}: fsim counted {st.gemm_uops} GEMM and {st.gemm_reset_uops} reset micro-ops, "
+                         f"expected {spec.gemm_uops} + {conv.epilogue_gemm_uops} and {reset_uops}")
     if tsim is not None:
         y2 = conv.run(tsim, x)
         if not np.array_equal(y, y2):
             raise SystemExit(f"{name}: TSIM output differs from fsim")
         row["tsim_cycles"] = conv.last_stats.cycles
         row["roofline_fraction"] = bound / conv.last_stats.cycles
+        row["fraction_of_ceiling"] = ceiling / conv.last_stats.cycles
         row["tsim_counters"] = conv.last_stats.hw_counters
     return row
 
@@ -120,6 +141,9 @@ def plot(rows: list[dict], cfg: Config, path: Path) -> None:
     ax.loglog(xs, np.minimum(peak, xs * cfg.bus_bytes), "k-", label=f"roofline ({peak} ops/cycle, {cfg.bus_bytes} B/cycle)")
     pred = [2 * r["gemm_uops"] * cfg.macs_per_cycle / r["predicted_cycles"] for r in rows]
     ax.loglog(intens, pred, "o", mfc="none", color="tab:blue", label="model prediction")
+    ceil = [2 * r["gemm_uops"] * cfg.macs_per_cycle * r["alu_ceiling_fraction"] / r["roofline_bound_cycles"]
+            for r in rows]
+    ax.loglog(intens, ceil, "_", ms=14, mew=2, color="tab:green", label="compute-stage ceiling (GEMM + reset + epilogue)")
     if all(r["tsim_cycles"] for r in rows):
         meas = [2 * r["gemm_uops"] * cfg.macs_per_cycle / r["tsim_cycles"] for r in rows]
         ax.loglog(intens, meas, "s", color="tab:red", label="TSIM measured")
@@ -155,7 +179,7 @@ def main() -> None:
             print(f"TSIM not available ({exc}); reporting fsim and the model only")
     rows = [bench_layer(name, cfg, fsim, tsim, args.runs) for name in LAYERS]
     head = (f"{'layer':5s} {'compile s':>9s} {'fsim s':>7s} {'numpy s':>8s} {'GEMM uops':>9s} {'insns':>6s} "
-            f"{'DRAM B':>9s} {'min B':>9s} {'predicted':>9s} {'TSIM cyc':>9s} {'roofline':>8s}  tiles")
+            f"{'DRAM B':>9s} {'min B':>9s} {'predicted':>9s} {'TSIM cyc':>9s} {'roofline':>8s} {'ceiling':>7s}  tiles")
     print(head)
     print("-" * len(head))
     for r in rows:
@@ -164,7 +188,7 @@ def main() -> None:
         mark = "" if r["roofline_fraction"] is not None else "*"
         print(f"{r['name']:5s} {r['compile_s']:9.3f} {r['fsim_s']:7.3f} {r['numpy_s']:8.3f} {r['gemm_uops']:9d} "
               f"{r['instructions']:6d} {r['dram_load_bytes'] + r['dram_store_bytes']:9d} {r['min_dram_bytes']:9d} "
-              f"{r['predicted_cycles']:9.0f} {tc} {frac:7.1%}{mark}  {r['tiles']}")
+              f"{r['predicted_cycles']:9.0f} {tc} {frac:7.1%}{mark} {r['alu_ceiling_fraction']:7.1%}  {r['tiles']}")
     tot = {k: sum(r[k] for r in rows) for k in ("compile_s", "fsim_s", "numpy_s")}
     print("-" * len(head))
     print(f"{'total':5s} {tot['compile_s']:9.3f} {tot['fsim_s']:7.3f} {tot['numpy_s']:8.3f}"
