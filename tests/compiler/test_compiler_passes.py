@@ -233,6 +233,25 @@ def test_kernels_with_the_same_micro_ops_share_one_copy(fsim):
     assert np.array_equal(y, want)
 
 
+def test_segments_preload_their_kernels_before_the_first_load(fsim):
+    """codegen: an empty-nest use of every kernel, then a token the first INP/WGT load waits for."""
+    rng = np.random.default_rng(SEED)
+    w, b = _rand(rng, (64, 32, 3, 3)), rng.integers(-999, 999, 64).astype(np.int32)
+    conv = ops.conv2d(w, b, input_shape=(1, 32, 12, 12), padding=1, epilogue=(ops.Shr(8), ops.AddBias(), ops.Clip(0, 127)))
+    for seg in conv.program.segments:
+        keys = {c[1].key for c in seg if c[0] in (GEMM, ALU)}
+        n = len(keys)
+        assert all(c[0] in (GEMM, ALU) and [lp.extent for lp in c[1].loops] == [0] for c in seg[:n])
+        assert {c[1].key for c in seg[:n]} == keys
+        assert seg[n] == (PUSH, Stage.COMPUTE, Stage.LOAD)
+        first_load = next(i for i, c in enumerate(seg) if c[0] == LOAD and c[1] in (MemType.INP, MemType.WGT))
+        assert seg[first_load - 1] == (POP, Stage.COMPUTE, Stage.LOAD)
+    assert "(empty nest: preload)" in conv.program_text()
+    x = _rand(rng, (1, 32, 12, 12))
+    conv.run(fsim, x)
+    assert conv.last_stats.uop_load_nbytes == 4 * sum(len(k) for k in conv.program.kernels())  # each loaded once
+
+
 # ---------------------------------------------------------------------- segments
 def test_long_streams_are_split_into_synchronize_segments(fsim, monkeypatch):
     monkeypatch.setattr(pass_stream, "SEGMENT_INSNS", 60)
