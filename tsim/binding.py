@@ -89,6 +89,7 @@ _SIGNATURES: dict[str, tuple[object, list[object]]] = {
     "tsim_run": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_uint64, ctypes.c_double, ctypes.POINTER(ctypes.c_uint64)]),
     "tsim_step": (ctypes.c_int, [ctypes.c_void_p, ctypes.c_uint64]),
     "tsim_cycle": (ctypes.c_uint64, [ctypes.c_void_p]),
+    "tsim_evals_per_cycle": (ctypes.c_int, [ctypes.c_void_p]),
     "tsim_irq": (ctypes.c_int, [ctypes.c_void_p]),
     "tsim_dram_counters": (None, [ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint64)]),
     "tsim_clear_dram_counters": (None, [ctypes.c_void_p]),
@@ -213,6 +214,11 @@ class Harness:
     @property
     def cycle(self) -> int:
         return self.lib.tsim_cycle(self.handle)
+
+    @property
+    def evals_per_cycle(self) -> int:
+        """1 if the model is evaluated once per clock cycle, 2 if the falling edge is evaluated too."""
+        return self.lib.tsim_evals_per_cycle(self.handle)
 
     @property
     def irq(self) -> bool:

@@ -202,12 +202,17 @@ def _build_in(folder: Path, spec: BuildSpec, options: BuildOptions, key: str, sa
     _stage("verilating", say, log, verbose, env, folder,
            [verilator, *verilator_args(spec, options, gen, obj), *map(str, gen_sv),
             *(str(Path(p).resolve()) for p in spec.sources), *(str(HARNESS_DIR / s) for s in HARNESS_SOURCES)])
+    through = comb_input_outputs(obj)
+    if through:
+        say(f"  outputs that follow inputs within a cycle ({', '.join(through[:4])}"
+            f"{', ...' if len(through) > 4 else ''}): evaluating both clock edges")
     runtime = _runtime_objects(obj)
     runtime_dir = tsim_cache_dir() / f"runtime-{_runtime_key(spec, options, runtime)[:16]}"
     reused = _reuse_runtime(runtime_dir, obj, runtime)
     _stage(f"compiling the model (make -j{options.jobs}{', Verilator runtime cached' if reused else ''})",
            say, log, verbose, env, folder,
-           ["make", "-C", str(obj), "-f", "Vtop.mk", f"-j{options.jobs}", *make_args(options)])
+           ["make", "-C", str(obj), "-f", "Vtop.mk", f"-j{options.jobs}", *make_args(options),
+            *(["USER_CPPFLAGS=-DTSIM_EVAL_NEGEDGE"] if through else [])])
     if not reused:
         _keep_runtime(runtime_dir, obj, runtime)
     shutil.move(str(obj / LIB_NAME), str(folder / LIB_NAME))
@@ -219,6 +224,7 @@ def _build_in(folder: Path, spec: BuildSpec, options: BuildOptions, key: str, sa
         "options": options.__dict__,
         "verilator": toolchain.verilator_version(),
         "cxx": toolchain.cxx_version(),
+        "outputs_following_inputs": through,
         "built": time.strftime("%Y-%m-%d %H:%M:%S"),
     }
     (folder / "build.json").write_text(json.dumps(meta, indent=2) + "\n")
@@ -287,6 +293,31 @@ def _stage(what: str, say: Progress, log: Path, verbose: int, env: dict[str, str
     warnings = sum(1 for line in _lines_of(log, cmd) if line.startswith("%Warning"))
     note = f", {warnings} warning{'s' if warnings != 1 else ''} (see {log})" if warnings else ""
     say(f"  {what}: {time.perf_counter() - start:.1f} s{note}")
+
+
+# ---------------------------------------------------------------- evals per cycle
+_ICO_FUNC = re.compile(r"^(?:VL_ATTR_COLD )?\w+ Vtop___024root___(\w*ico\w*)\(Vtop___024root\* vlSelf\) \{\n(.*?)^\}",
+                       re.M | re.S)
+_ASSIGNED = re.compile(r"vlSelfRef\.(\w+)(?:\[[^\]]*\])*\s*=(?!=)")
+
+
+def comb_input_outputs(obj: Path) -> list[str]:
+    """Output ports the Verilated model sets in its input-combinational ('ico') phase.
+
+    Those follow an input within the same cycle, so the harness must evaluate the falling
+    edge too before it samples them (-DTSIM_EVAL_NEGEDGE); with none, one eval per cycle
+    gives the same results. Empty if the model has no such phase.
+    """
+    try:
+        header = (obj / "Vtop.h").read_text()
+    except OSError as exc:
+        raise ToolchainError(f"TSIM build: Verilator wrote no {obj / 'Vtop.h'}: {exc.strerror}") from exc
+    outputs = set(re.findall(r"VL_OUT(?:8|16|64|W)?\(&(\w+)", header))
+    found: set[str] = set()
+    for cpp in sorted(obj.glob("Vtop___024root*.cpp")):
+        for match in _ICO_FUNC.finditer(cpp.read_text()):
+            found.update(name for name in _ASSIGNED.findall(match.group(2)) if name in outputs)
+    return sorted(found)
 
 
 # ---------------------------------------------------------------- Verilator runtime reuse

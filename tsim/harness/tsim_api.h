@@ -60,6 +60,8 @@ TSIM_API int tsim_run(void* handle, uint64_t max_cycles, double timeout_s, uint6
 // Step exactly n cycles (or until a fatal error / RTL stop).
 TSIM_API int tsim_step(void* handle, uint64_t n);
 TSIM_API uint64_t tsim_cycle(void* handle);
+// 1 if the library evaluates the model once per clock cycle, 2 if also at the falling edge.
+TSIM_API int tsim_evals_per_cycle(void* handle);
 TSIM_API int tsim_irq(void* handle);
 
 // DRAM model counters: rd_bursts, rd_beats, wr_bursts, wr_beats, rd_errors,

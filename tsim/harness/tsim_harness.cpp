@@ -5,6 +5,17 @@
 //
 // Built by vta.tsim.build with -DTSIM_BUS_BYTES=<Config.bus_bytes> and, for
 // traced libraries, -DTSIM_TRACE. vta_regs.h is generated from vta_hw/regmap.py.
+//
+// One eval() per clock cycle. The top's outputs must be functions of its state
+// only (no combinational path from an input port to an output port; the build
+// checks the Verilated code and otherwise compiles with -DTSIM_EVAL_NEGEDGE).
+// Then the values settled by the rising-edge eval are the next cycle's outputs,
+// and inputs applied after it are seen by the next rising-edge eval (its
+// input-combinational phase runs before the flops update). The falling edge
+// needs no eval: the model is told the clock went low by resetting its
+// edge-detect state. Traced libraries and -DTSIM_EVAL_NEGEDGE evaluate the
+// falling edge too (two evals per cycle, the usual Verilator loop), which also
+// gives the waveform its second half-cycle.
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -14,6 +25,9 @@
 #include <type_traits>
 
 #include "Vtop.h"
+#if __has_include("Vtop___024root.h")
+#include "Vtop___024root.h"
+#endif
 #include "axi_dram.h"
 #include "tsim_api.h"
 #include "verilated.h"
@@ -34,6 +48,34 @@ using tsim::AxiSlaveOut;
 
 template <typename T>
 using Port = std::remove_reference_t<T>;
+
+#if (defined(TSIM_TRACE) || !__has_include("Vtop___024root.h")) && !defined(TSIM_EVAL_NEGEDGE)
+#define TSIM_EVAL_NEGEDGE 1
+#endif
+
+#ifndef TSIM_EVAL_NEGEDGE
+// Tell the model that clk_i was low, as an eval with clk_i = 0 would: Verilator keeps the
+// clock's value from the previous eval to detect the next rising edge. False (and the caller
+// evaluates the falling edge) if this Verilator version names that state differently.
+template <typename Root>
+auto mark_clock_low(Root& root, int) -> decltype(root.__Vtrigprevexpr___TOP__clk_i__0 = 0, bool()) {
+  root.__Vtrigprevexpr___TOP__clk_i__0 = 0;
+  return true;
+}
+template <typename Root>
+bool mark_clock_low(Root&, long) {
+  return false;
+}
+#endif
+
+// After clk_i was set low: true if the falling-edge eval could be skipped.
+inline bool settle_clock_low(Vtop& top) {
+#ifndef TSIM_EVAL_NEGEDGE
+  if (mark_clock_low(*top.rootp, 0)) return true;
+#endif
+  top.eval();
+  return false;
+}
 
 constexpr unsigned kBusBytes = sizeof(Port<decltype(std::declval<Vtop>().m_axi_rdata)>);
 static_assert(kBusBytes == TSIM_BUS_BYTES, "the RTL's m_axi_rdata width differs from Config.bus_width");
@@ -160,7 +202,8 @@ class Sim {
     m.b_ready = t.m_axi_bready;
   }
 
-  // One clock cycle: handshakes are decided by the values settled before the rising edge.
+  // One clock cycle: handshakes are decided by the values settled before the rising edge
+  // (by the previous rising-edge eval, or by the falling-edge eval in two-eval libraries).
   inline void step() {
     Vtop& t = *top_;
     sample(m_);
@@ -203,7 +246,7 @@ class Sim {
     ++cycle_;
     apply_inputs();
     t.clk_i = 0;
-    t.eval();
+    one_eval_ = settle_clock_low(t);
     dump(2 * cycle_);
   }
 
@@ -365,6 +408,7 @@ class Sim {
   AxiDram& dram() { return dram_; }
   VerilatedContext* context() { return ctx_.get(); }
   uint64_t cycle() const { return cycle_; }
+  int evals_per_cycle() const { return one_eval_ ? 1 : 2; }
   bool irq() const { return top_->irq_o; }
 
  private:
@@ -376,6 +420,7 @@ class Sim {
   AxiMasterOut m_;
   uint64_t cycle_ = 0;
   bool model_ok_ = false;
+  bool one_eval_ = false;  // the last step() skipped the falling-edge eval
 #ifdef TSIM_TRACE
   std::unique_ptr<TraceFile> trace_;
 #endif
@@ -533,6 +578,10 @@ TSIM_API int tsim_step(void* handle, uint64_t n) {
 }
 
 TSIM_API uint64_t tsim_cycle(void* handle) { return handle ? static_cast<Sim*>(handle)->cycle() : 0; }
+
+TSIM_API int tsim_evals_per_cycle(void* handle) {
+  return handle ? static_cast<Sim*>(handle)->evals_per_cycle() : 0;
+}
 
 TSIM_API int tsim_irq(void* handle) {
   Sim* sim = static_cast<Sim*>(handle);
