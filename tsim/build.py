@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -65,6 +66,7 @@ class BuildOptions:
     trace: str = ""  # "", "fst" or "vcd": a traced library (slower) that can write waveforms
     threads: int = 1  # Verilator --threads for the model
     opt: str = "-O2"  # C++ optimisation of the model and harness
+    native: bool = True  # -march=native (the key records what it means on this machine)
     x_fast: bool = True  # --x-assign fast --x-initial fast
     assertions: bool = False  # --assert (SystemVerilog assertions stop the run)
     jobs: int = 2  # parallel compile jobs
@@ -124,7 +126,7 @@ def cache_key(spec: BuildSpec, options: BuildOptions) -> str:
         "verilator": toolchain.verilator_version(),
         "cxx": toolchain.cxx_version(),
         "options": [options.trace, options.threads, options.opt, options.x_fast, options.assertions,
-                    list(options.extra_args)],
+                    list(options.extra_args), native_target() if options.native else ""],
     }
     return _sha(json.dumps(recipe, sort_keys=True).encode())
 
@@ -258,8 +260,26 @@ def verilator_args(spec: BuildSpec, options: BuildOptions, gen: Path, obj: Path)
 
 
 def make_args(options: BuildOptions) -> list[str]:
-    return [*toolchain.verilator_make_vars(), f"OPT_FAST={options.opt}", "OPT_SLOW=-O1",
-            f"OPT_GLOBAL={options.opt}", "VM_PARALLEL_BUILDS=1"]
+    opt = f"{options.opt} -march=native" if options.native else options.opt
+    return [*toolchain.verilator_make_vars(), f"OPT_FAST={opt}", "OPT_SLOW=-O1", f"OPT_GLOBAL={opt}",
+            "VM_PARALLEL_BUILDS=1"]
+
+
+@lru_cache(maxsize=1)
+def native_target() -> str:
+    """What -march=native selects here (the compiler's resolved target options, hashed).
+
+    Part of the cache key of native builds, so that a cache folder shared between machines
+    never hands a library built for one CPU to another.
+    """
+    cxx = toolchain.require_cxx()
+    try:
+        out = subprocess.run([cxx, "-march=native", "-Q", "--help=target"], capture_output=True, text=True,
+                             timeout=60, check=True).stdout
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise ToolchainError(f"{cxx} -march=native -Q --help=target failed: {exc}") from exc
+    march = re.search(r"^\s*-march=\s+(\S+)", out, re.M)
+    return f"{march.group(1) if march else 'native'}-{_sha(out.encode())[:16]}"
 
 
 def _stage(what: str, say: Progress, log: Path, verbose: int, env: dict[str, str], cwd: Path,
@@ -340,6 +360,7 @@ def _runtime_objects(obj: Path) -> list[str]:
 
 def _runtime_key(spec: BuildSpec, options: BuildOptions, objects: list[str]) -> str:
     recipe = [SCHEME, toolchain.verilator_version(), toolchain.cxx_version(), COMMON_CFLAGS, options.opt,
+              native_target() if options.native else "",
               options.trace, options.threads, objects]
     return _sha(json.dumps(recipe).encode())
 

@@ -9,7 +9,8 @@ import pytest
 
 from vta.hw.toolchain import ToolchainError
 from vta.isa import Config
-from vta.tsim.build import BuildOptions, BuildSpec, build, cache_key
+from vta.tsim import build as build_module
+from vta.tsim.build import BuildOptions, BuildSpec, build, cache_key, make_args
 
 
 def test_second_build_is_a_cache_hit(fixture_lib, fixture_spec):
@@ -30,11 +31,24 @@ def test_key_changes_with_everything_that_goes_into_the_library(fixture_spec, wi
         cache_key(spec, BuildOptions(opt="-O3")),
         cache_key(spec, BuildOptions(threads=2)),
         cache_key(spec, BuildOptions(assertions=True)),
+        cache_key(spec, BuildOptions(native=False)),
         cache_key(fixture_spec(wide_config), BuildOptions()),
         cache_key(dataclasses.replace(spec, parameters=(("BusWidth", 128),)), BuildOptions()),
         cache_key(dataclasses.replace(spec, generated=(("vta_regs.svh", "// other"),)), BuildOptions()),
     ]
     assert len({base, *others}) == len(others) + 1
+
+
+def test_native_builds_are_keyed_on_what_native_means_on_this_machine(fixture_spec, monkeypatch):
+    """A cache folder shared by two machines must not hand one CPU's -march=native library to another."""
+    spec = fixture_spec(Config())
+    here, portable = cache_key(spec, BuildOptions()), cache_key(spec, BuildOptions(native=False))
+    assert build_module.native_target()  # the compiler's resolved -march, hashed with its target options
+    monkeypatch.setattr(build_module, "native_target", lambda: "othercpu-0123456789abcdef")
+    assert cache_key(spec, BuildOptions()) != here
+    assert cache_key(spec, BuildOptions(native=False)) == portable
+    assert any("-march=native" in a for a in make_args(BuildOptions()))
+    assert not any("-march=native" in a for a in make_args(BuildOptions(native=False)))
 
 
 def test_key_follows_source_contents(tmp_path, fixture_spec):
