@@ -99,17 +99,14 @@ module vta_tensor_alu
     if (rd_src) src_done_d = 1'b1;
     if (rd_dst) src_done_d = 1'b0;
     src_pend_d = rd_src;
-    b_d        = src_pend_q ? acc_rd_data_i : b_q;
+    b_d        = acc_rd_data_i;
     r_valid_d  = rd_dst;
     r_dst_d    = rd_dst ? dst : r_dst_q;
     r_op_d     = rd_dst ? in_alu_op_i : r_op_q;
-    r_b_d      = r_b_q;
-    if (rd_dst) begin
-      if (in_use_imm_i) begin
-        for (int unsigned l = 0; l < Lanes; l++) r_b_d[l*AccWidth +: AccWidth] = AccWidth'($signed(in_imm_i));
-      end else begin
-        r_b_d = b_d;
-      end
+    if (in_use_imm_i) begin
+      for (int unsigned l = 0; l < Lanes; l++) r_b_d[l*AccWidth +: AccWidth] = AccWidth'($signed(in_imm_i));
+    end else begin
+      r_b_d = src_pend_q ? acc_rd_data_i : b_q;
     end
     if (clr_i) begin
       src_done_d = 1'b0;
@@ -118,15 +115,12 @@ module vta_tensor_alu
     end
   end
 
-  // R: the dst operand arrives from the ACC read port. (Computed only for a valid micro-op, which
-  // also keeps the cycle model fast while the ALU is idle.)
+  // R: the dst operand arrives from the ACC read port. (Used only for a valid micro-op: w_data_q
+  // loads only then, which also keeps the cycle model fast while the ALU is idle.)
   always_comb begin
-    w_data_d = w_data_q;
-    if (r_valid_q) begin
-      for (int unsigned l = 0; l < Lanes; l++) begin
-        w_data_d[l*AccWidth +: AccWidth] = alu_lane(r_op_q, acc_rd_data_i[l*AccWidth +: AccWidth],
-                                                    r_b_q[l*AccWidth +: AccWidth]);
-      end
+    for (int unsigned l = 0; l < Lanes; l++) begin
+      w_data_d[l*AccWidth +: AccWidth] = alu_lane(r_op_q, acc_rd_data_i[l*AccWidth +: AccWidth],
+                                                  r_b_q[l*AccWidth +: AccWidth]);
     end
   end
   assign w_valid_d = r_valid_q && !clr_i;
@@ -166,14 +160,16 @@ module vta_tensor_alu
     end else begin
       src_done_q <= src_done_d;
       src_pend_q <= src_pend_d;
-      b_q        <= b_d;
       r_valid_q  <= r_valid_d;
       r_dst_q    <= r_dst_d;
       r_op_q     <= r_op_d;
-      r_b_q      <= r_b_d;
       w_valid_q  <= w_valid_d;
       w_dst_q    <= w_dst_d;
-      w_data_q   <= w_data_d;
+      // The wide operand and result registers load only when they take a new value (an
+      // enable, so the cycle model copies them only then).
+      if (src_pend_q) b_q      <= b_d;
+      if (rd_dst)     r_b_q    <= r_b_d;
+      if (r_valid_q)  w_data_q <= w_data_d;
     end
   end
 endmodule
