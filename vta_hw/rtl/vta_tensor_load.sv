@@ -181,15 +181,20 @@ module vta_tensor_load
   end
 
   // ------------------------------------------------------------------ scratchpad writes
+  // Every bus-wide slice of the write data is the beat, or zeros in the ZERO state (DataBits is
+  // Slices * BusWidth for every element width). One assignment per slice rather than a
+  // replication, which for the widest elements is past Verilator's replication limit.
+  for (genvar s = 0; s < Slices; s++) begin : g_wr_data
+    assign wr_data_o[s*BusWidth +: BusWidth] = (st_q == StZero) ? '0 : rd_data_i;
+  end
+
   always_comb begin
     wr_en_o       = 1'b0;
     wr_idx_o      = ptr_q;
     wr_lane_en_o  = '0;
     wr_slice_en_o = '1;
-    wr_data_o     = {Slices{rd_data_i}};
     if (st_q == StZero) begin
       wr_en_o   = 1'b1;
-      wr_data_o = '0;
       for (int unsigned k = 0; k < Lanes; k++) wr_lane_en_o[k] = ZBits'(k) < zn;
     end else if (beat) begin
       wr_en_o       = 1'b1;
