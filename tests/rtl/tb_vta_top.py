@@ -292,13 +292,20 @@ async def errors_end_the_run(dut):
 
 @cocotb.test(timeout_time=60, timeout_unit="ms")
 async def gemm_double_buffered(dut):
-    """Matmul with double-buffered INP/WGT tiles: loads overlap compute; reports GEMM uops per cycle."""
+    """Matmul with double-buffered INP/WGT tiles: loads overlap compute; reports GEMM uops per cycle.
+
+    The tile is 64 x 8 ACC elements where the buffers allow, smaller otherwise: two INP
+    tiles of `rows` and two WGT tiles of `cols` elements, and rows * cols ACC elements.
+    """
     cfg = config_from_env()
     await start_clock_and_reset(dut)
     top = Top(dut, cfg)
     rng = np.random.default_rng(3)
     b, bi, bo = cfg.batch, cfg.block_in, cfg.block_out
-    rows, cols, steps = 64, 8, 6                      # ACC tile rows x cols, K steps
+    cols = min(8, cfg.wgt_depth // 2)                 # ACC tile columns (WGT tile), double-buffered
+    rows = min(64, cfg.inp_depth // 2, cfg.acc_depth // cols)  # ACC tile rows (INP tile), double-buffered
+    steps = 6                                         # K steps
+    assert rows >= 1 and cols >= 1 and 2 * rows <= cfg.inp_depth and rows * cols <= cfg.acc_depth
     inp = rng.integers(-128, 128, size=(steps, rows, b, bi), dtype=np.int8)
     wgt = rng.integers(-128, 128, size=(steps, cols, bo, bi), dtype=np.int8)
     inp_addr, wgt_addr = top.put(inp), top.put(wgt)
@@ -330,7 +337,12 @@ async def gemm_double_buffered(dut):
     ideal = (steps + 1) * rows * cols
     # The final store (not overlapped with anything) is left out of the ratio.
     ratio = ideal / (regs["cycles"] - regs["store_busy"])
-    dut._log.info("cycles=%d store_busy=%d gemm_uops=%d ideal=%d ratio=%.3f load_busy=%d compute_busy=%d "
-                  "compute_stall=%d rd_beats=%d", regs["cycles"], regs["store_busy"], uops, ideal, ratio,
-                  regs["load_busy"], regs["compute_busy"], regs["compute_stall"], regs["mem_rd_beats"])
-    assert ratio >= 0.9, f"GEMM pipeline busy only {ratio:.2f} of the time"
+    # A K step's loads take at least one bus beat per cycle; where they outlast its micro-ops
+    # (small ACC or wide WGT elements on a narrow bus) the memory, not the pipeline, sets the pace.
+    beats = -(-rows * cfg.inp_elem_bytes // cfg.bus_bytes) + -(-cols * cfg.wgt_elem_bytes // cfg.bus_bytes)
+    bound = 0.9 * min(1.0, rows * cols / beats)
+    dut._log.info("tile=%dx%d cycles=%d store_busy=%d gemm_uops=%d ideal=%d ratio=%.3f (bound %.3f) load_busy=%d "
+                  "compute_busy=%d compute_stall=%d rd_beats=%d", rows, cols, regs["cycles"], regs["store_busy"],
+                  uops, ideal, ratio, bound, regs["load_busy"], regs["compute_busy"], regs["compute_stall"],
+                  regs["mem_rd_beats"])
+    assert ratio >= bound, f"GEMM pipeline busy only {ratio:.2f} of the time (bound {bound:.2f}, tile {rows}x{cols})"
