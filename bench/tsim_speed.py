@@ -7,7 +7,7 @@ by wall clock (`cycles_per_s`, the JSON key) and by this process's CPU time
 build uses a fresh VTA_CACHE_DIR (nothing cached, the Verilator runtime
 objects included); the cached figure is the same build() call once the library
 exists. Load averages are recorded before and after: two cores are shared with
-other builds.
+other builds. docs/hardware.md ("TSIM speed") says what the figure depends on.
 """
 
 from __future__ import annotations
@@ -60,6 +60,7 @@ def time_runs(cfg: Config, size: int, repeats: int) -> dict[str, object]:
     w = rng.integers(-128, 128, (size, size), dtype=np.int8)
     best_wall = best_cpu = float("inf")
     with open_device("tsim", cfg, dram_bytes=1 << 28, verbose=1) as dev:
+        evals = dev.harness.evals_per_cycle
         cq = CommandQueue(dev)
         ab, wb = DeviceBuffer.from_array(dev, pack_a(a, cfg)), DeviceBuffer.from_array(dev, pack_w(w, cfg))
         cb = DeviceBuffer(dev, size * size)
@@ -74,7 +75,7 @@ def time_runs(cfg: Config, size: int, repeats: int) -> dict[str, object]:
     cycles = stats.cycles or 0
     return {
         "program": f"blocked matmul {size}x{size}x{size}, tiles {tiles.tm}x{tiles.tn}x{tiles.tk}, shift/clip epilogue",
-        "cycles": cycles, "gemm_uops": stats.gemm_uops, "repeats": repeats,
+        "cycles": cycles, "gemm_uops": stats.gemm_uops, "repeats": repeats, "evals_per_cycle": evals,
         "best_wall_s": round(best_wall, 3), "best_cpu_s": round(best_cpu, 3),
         "cycles_per_s": round(cycles / best_wall), "cycles_per_cpu_s": round(cycles / best_cpu),
         "bit_exact_vs_numpy": bool(np.array_equal(got, want)),
