@@ -1,4 +1,8 @@
-"""`verilator --lint-only -Wall` is clean for the default Config, the presets and a small odd Config."""
+"""`verilator --lint-only -Wall` is clean for the default Config, the presets, a small odd Config and the
+extreme shapes the conformance suite brings up (tests/conformance/configs: the largest block with 4 KiB
+weight elements, batch 16 on a 512-bit bus, a 2x2 block, a 128-bit bus)."""
+
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +18,8 @@ CONFIGS = {
     "small-512bit": Config.from_dict({"LOG_BATCH": 1, "LOG_BLOCK": 1, "LOG_UOP_BUFF_SIZE": 6, "LOG_INP_BUFF_SIZE": 5,
                                       "LOG_WGT_BUFF_SIZE": 6, "LOG_ACC_BUFF_SIZE": 7, "LOG_BUS_WIDTH": 9}),
 }
+CONFORMANCE_CONFIGS = Path(__file__).resolve().parents[1] / "conformance" / "configs"
+CONFIGS.update({p.stem: Config.load(p) for p in sorted(CONFORMANCE_CONFIGS.glob("*.json"))})
 
 
 @pytest.mark.parametrize("name", list(CONFIGS))
