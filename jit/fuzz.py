@@ -3,10 +3,11 @@
 A program works in a window at the start of each SRAM (small, so indices
 alias often), fills its windows first so it never reads uninitialised SRAM,
 then issues random LOADs with padding and strides, GEMM/ALU nests with random
-micro-ops and factors (ALU sources may alias destinations), and STOREs. Tokens
-are inserted only where two stages really touch the same SRAM elements, so
-stages overlap wherever the program allows. Everything is relative to the
-program's own buffers; `materialize` places it on any Device.
+micro-ops and factors (ALU sources may alias destinations; some ALU nests
+broadcast one source over every micro-op), and STOREs. Tokens are inserted
+only where two stages really touch the same SRAM elements, so stages overlap
+wherever the program allows. Everything is relative to the program's own
+buffers; `materialize` places it on any Device.
 """
 
 from __future__ import annotations
@@ -262,9 +263,12 @@ class Generator:
         else:
             imm = int(rng.integers(-(1 << 15), 1 << 15)) if rng.random() < 0.5 else int(rng.integers(-9, 10))
         kb = KernelBuilder("alu", alu_opcode=op, imm=imm if use_imm else None, hazard_check=not self.hazards)
+        # A broadcast nest reads one src for every micro-op, like a bias vector (the ALU's reused-src path).
+        broadcast = not use_imm and rng.random() < 0.3
         loops = []
         for _ in range(int(rng.integers(0, 3))):
-            loops.append((int(rng.integers(0, 3)), int(rng.integers(0, 3)), int(rng.integers(1, 4))))
+            d, s, e = (int(v) for v in rng.integers((0, 0, 1), (3, 3, 4)))
+            loops.append((d, 0 if broadcast else s, e))
         reach = [sum((e - 1) * d for d, _, e in loops), sum((e - 1) * s for _, s, e in loops)]
         if max(reach) >= wa:
             loops, reach = [], [0, 0]
@@ -272,8 +276,19 @@ class Generator:
             kb.loop(e, dst=d, src=s)
         n = int(rng.integers(1, 7))
         dst = self._uop_dsts(n, wa - reach[0])
-        src = rng.integers(0, wa - reach[1], n)
+        if broadcast:
+            src = np.full(n, int(rng.integers(0, wa)))
+            self._overwrite_src(dst, int(src[0]), wa - reach[0])
+        else:
+            src = rng.integers(0, wa - reach[1], n)
         self._nest(kb.uops(dst, src).build())
+
+    def _overwrite_src(self, dst: np.ndarray, src: int, limit: int) -> None:
+        """Sometimes make one micro-op of a broadcast nest write its src (within the dst rule of `_uop_dsts`)."""
+        rng = self.rng
+        j = int(rng.integers(len(dst)))
+        if rng.random() < 0.3 and src < limit and (self.hazards or src not in dst[max(0, j - 2):j + 3]):
+            dst[j] = src
 
     def _nest(self, kernel) -> None:
         """Load the kernel's micro-ops (compute stage) and issue its instruction."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import deque
+
 import numpy as np
 import cocotb
 from cocotb.clock import Clock
@@ -82,10 +84,14 @@ class SramModel:
 
     `mem` holds one Python int per element. Signal names are `<prefix>_rd_en_o` etc. on the DUT
     (`rd`/`wr` may be None for a port the DUT does not have). Read-first, like vta_sram.
+
+    `snoop` names a DUT input port (`<snoop>_en_i`, `<snoop>_idx_i`) through which the bench reports a
+    write by another unit: the bench drives it for a clock and queues the element with `snoop_write`,
+    and the model writes it at that clock's end, after the read (the port carries no data).
     """
 
     def __init__(self, dut, elem_bits: int, depth: int, *, rd: str | None = None, wr: str | None = None,
-                 lanes: int = 1, slices: int = 1) -> None:
+                 snoop: str | None = None, lanes: int = 1, slices: int = 1) -> None:
         self.dut = dut
         self.elem_bits = elem_bits
         self.depth = depth
@@ -94,7 +100,9 @@ class SramModel:
         self.mem = [0] * depth
         self.rd = rd
         self.wr = wr
-        self.writes = 0
+        self.snoop = snoop
+        self.snoop_data: deque[int] = deque()
+        self.writes = 0  # element writes through the DUT's write port (not snooped ones)
 
     def sig(self, name: str):
         """`<prefix>_<name>`, or `<name>` for the empty prefix (a DUT with a single port of a kind)."""
@@ -128,6 +136,16 @@ class SramModel:
                                 old = (old & ~m) | (val & m)
                         self.mem[e] = old
                         self.writes += 1
+            if self.snoop is not None and int(self.sig(f"{self.snoop}_en_i").value):
+                idx = int(self.sig(f"{self.snoop}_idx_i").value)
+                assert self.snoop_data, f"{self.snoop}_en_i high with no queued snoop_write"
+                self.mem[idx % self.depth] = self.snoop_data.popleft() & mask
+
+    def snoop_write(self, idx: int, word: int) -> None:
+        """Drive the snoop port for the coming clock: element `idx` becomes `word` at its end."""
+        self.sig(f"{self.snoop}_en_i").value = 1
+        self.sig(f"{self.snoop}_idx_i").value = idx
+        self.snoop_data.append(word)
 
     def _int_or(self, name: str, default: int) -> int:
         name = name.lstrip("_")

@@ -235,6 +235,10 @@ module vta_compute
     .out_wr_en_o   (alu_out_wr_en),
     .out_wr_idx_o  (alu_out_wr_idx),
     .out_wr_data_o (alu_out_wr_data),
+    // every ACC write (LOAD ACC, GEMM and the ALU's own) invalidates a reused src at its index
+    .acc_wr_snoop_en_i     (acc_wr_en_o),
+    .acc_wr_snoop_idx_i    (acc_wr_idx_o),
+    .acc_wr_snoop_lane_en_i(acc_wr_lane_en_o),
     .idle_o        (alu_idle),
     .uop_o         (alu_uop_o)
   );

@@ -2,14 +2,22 @@
 // every int32 lane, OUT[dst] = low 8 bits, strictly in micro-op order.
 //
 //   IS  read ACC[src] (when !use_imm), then ACC[dst]; the micro-op is
-//       accepted with its dst read (1 per clock with imm, 1 per 2 without:
-//       the ACC buffer has one read port)
+//       accepted with its dst read. The ACC buffer has one read port, so a
+//       src read costs a clock: 1 micro-op per clock with imm or a reused
+//       src, 1 per 2 when src must be read
 //   R   compute every lane
 //   W   write ACC and OUT
 //
 // A read whose index matches a write still in R or W waits until that write
 // has landed (read-after-write through dst or src), so the result equals
 // sequential evaluation.
+//
+// Source reuse: the last src value read stays in b_q with its index. A tensor
+// micro-op whose src index equals it skips the src read while the value is
+// valid: from the read's return until any ACC write to that index (the
+// ALU's own W stage or the snoop port, which carries every write to the ACC
+// buffer) and never while a write to it is still in R or W (hz_src; the
+// micro-op then reads src again once the write has landed).
 module vta_tensor_alu
   import vta_pkg::*;
 #(
@@ -39,6 +47,10 @@ module vta_tensor_alu
   output logic                   out_wr_en_o,
   output logic [IdxBits-1:0]     out_wr_idx_o,
   output logic [OutElemBits-1:0] out_wr_data_o,
+  // every write to the ACC buffer, from any unit (invalidates a reused src)
+  input  logic                   acc_wr_snoop_en_i,
+  input  logic [IdxBits-1:0]     acc_wr_snoop_idx_i,
+  input  logic [AccLanes-1:0]    acc_wr_snoop_lane_en_i,
   // status and events
   output logic                   idle_o,
   output logic                   uop_o
@@ -68,9 +80,12 @@ module vta_tensor_alu
   endfunction
 
   logic [LogAccDepth-1:0] dst, src;
-  logic need_src, hz_src, hz_dst, rd_src, rd_dst;
+  logic need_src, hz_src, hz_dst, rd_src, rd_dst, reuse_src;
   logic src_done_q, src_done_d, src_pend_q, src_pend_d;
   logic [AccElemBits-1:0] b_q, b_d;
+  // index of the src value in b_q, and whether it still equals ACC[last_src_q]
+  logic [LogAccDepth-1:0] last_src_q, last_src_d;
+  logic last_ok_q, last_ok_d, wr_hits_src, wr_hits_last;
 
   // R stage
   logic                   r_valid_q, r_valid_d;
@@ -82,17 +97,45 @@ module vta_tensor_alu
   logic [LogAccDepth-1:0] w_dst_q, w_dst_d;
   logic [AccElemBits-1:0] w_data_q, w_data_d;
 
-  assign dst      = in_uop_i.dst_idx + in_dst_off_i;
-  assign src      = LogAccDepth'(in_uop_i.src_idx + in_src_off_i);
-  assign need_src = in_valid_i && !in_use_imm_i && !src_done_q;
-  assign hz_src   = (r_valid_q && r_dst_q == src) || (w_valid_q && w_dst_q == src);
-  assign hz_dst   = (r_valid_q && r_dst_q == dst) || (w_valid_q && w_dst_q == dst);
-  assign rd_src   = need_src && !hz_src;
-  assign rd_dst   = in_valid_i && !need_src && !hz_dst;
+  assign dst       = in_uop_i.dst_idx + in_dst_off_i;
+  assign src       = LogAccDepth'(in_uop_i.src_idx + in_src_off_i);
+  assign hz_src    = (r_valid_q && r_dst_q == src) || (w_valid_q && w_dst_q == src);
+  assign hz_dst    = (r_valid_q && r_dst_q == dst) || (w_valid_q && w_dst_q == dst);
+  // b_q holds ACC[last_src_q] when last_ok_q, except on the clock its read returns (src_pend_q)
+  assign reuse_src = last_ok_q && !src_pend_q && last_src_q == src && !hz_src;
+  assign need_src  = in_valid_i && !in_use_imm_i && !src_done_q && !reuse_src;
+  assign rd_src    = need_src && !hz_src;
+  assign rd_dst    = in_valid_i && !need_src && !hz_dst;
 
   assign in_ready_o   = rd_dst;
   assign acc_rd_en_o  = rd_src || rd_dst;
   assign acc_rd_idx_o = IdxBits'(rd_src ? src : dst);
+
+  // Whether an ACC write this clock lands on src / last_src_q (lane k of a write is element idx + k;
+  // indices alias at the buffer depth like the scratchpad's). The ALU's own writes are in W.
+  always_comb begin
+    wr_hits_src  = w_valid_q && w_dst_q == src;
+    wr_hits_last = w_valid_q && w_dst_q == last_src_q;
+    for (int unsigned k = 0; k < AccLanes; k++) begin
+      if (acc_wr_snoop_en_i && acc_wr_snoop_lane_en_i[k]) begin
+        if (LogAccDepth'(acc_wr_snoop_idx_i + IdxBits'(k)) == src)        wr_hits_src  = 1'b1;
+        if (LogAccDepth'(acc_wr_snoop_idx_i + IdxBits'(k)) == last_src_q) wr_hits_last = 1'b1;
+      end
+    end
+  end
+
+  // The remembered src becomes valid with its read (the read-first buffer returns the value from
+  // before a write on the same clock, so such a write leaves it invalid) and stays valid until a
+  // write to its index.
+  always_comb begin
+    last_src_d = last_src_q;
+    last_ok_d  = last_ok_q && !wr_hits_last;
+    if (rd_src) begin
+      last_src_d = src;
+      last_ok_d  = !wr_hits_src;
+    end
+    if (clr_i) last_ok_d = 1'b0;
+  end
 
   always_comb begin
     src_done_d = src_done_q;
@@ -149,6 +192,8 @@ module vta_tensor_alu
     if (!rst_ni) begin
       src_done_q <= 1'b0;
       src_pend_q <= 1'b0;
+      last_src_q <= '0;
+      last_ok_q  <= 1'b0;
       b_q        <= '0;
       r_valid_q  <= 1'b0;
       r_dst_q    <= '0;
@@ -160,6 +205,8 @@ module vta_tensor_alu
     end else begin
       src_done_q <= src_done_d;
       src_pend_q <= src_pend_d;
+      last_src_q <= last_src_d;
+      last_ok_q  <= last_ok_d;
       r_valid_q  <= r_valid_d;
       r_dst_q    <= r_dst_d;
       r_op_q     <= r_op_d;
