@@ -11,10 +11,11 @@ layer's minimum DRAM traffic (each needed input, weight and output byte once) /
 Config.bus_bytes per cycle).
 
 GEMM and ALU share VTA's one in-order compute stage, so a layer cannot beat its
-compute floor: the convolution's GEMM micro-ops, one accumulator reset per output
-vector (GEMM only accumulates), the epilogue's GEMM micro-ops (bias through a
-constant INP element, residual through the identity block) and its ALU micro-ops
-(one cycle with an immediate, two with a tensor operand). `alu_ceiling_fraction`
+compute floor: the convolution's GEMM micro-ops, its accumulator resets (one per
+output vector; with MIN-init one per accumulator entry, once), the epilogue's GEMM
+micro-ops (bias through a constant INP element, residual through the identity
+block) and its ALU micro-ops (one cycle with an immediate or, for MIN-init, a src
+repeated from the micro-op before; two for the tensor ALU bias ADD). `alu_ceiling_fraction`
 = bound / max(compute floor, DRAM cycles) is the best roofline_fraction this
 lowering can reach; `fraction_of_ceiling` = max(compute floor, DRAM cycles) / TSIM
 cycles is how close the schedule gets to it. Writes
@@ -94,15 +95,17 @@ def bench_layer(name: str, cfg: Config, fsim, tsim, runs: int) -> dict:
     spec = conv.spec
     bound = roofline_cycles(spec)
     # compute-stage floor of this lowering (see the module docstring)
-    reset_uops = spec.out_elems
-    tensor_alu_uops = spec.out_elems if any(a[0] == "bias" for a in conv.actions) and not conv.bias_gemm else 0
+    reset_uops = conv.plan.acc_regions * conv.plan.s_acc if conv.min_init else spec.out_elems
+    alu_bias = any(a[0] == "bias" for a in conv.actions) and not conv.bias_gemm and not conv.min_init
+    tensor_alu_uops = spec.out_elems if alu_bias else 0
     floor = spec.gemm_uops + reset_uops + conv.epilogue_gemm_uops + st.alu_uops + tensor_alu_uops
     ceiling = max(float(floor), min_dram_bytes(spec) / cfg.bus_bytes)
     row = {
         "name": name, "shape": {"H": h, "W": w, "CI": ci, "CO": co, "K": k, "pad": pad, "stride": stride},
         "tiles": conv.tiles.text(), "compile_s": compile_s, "fsim_s": statistics.median(times), "fsim_first_s": first_s,
         "numpy_s": numpy_s, "gemm_uops": spec.gemm_uops, "epilogue_gemm_uops": conv.epilogue_gemm_uops,
-        "reset_uops": st.gemm_reset_uops, "alu_uops": st.alu_uops, "bias": "gemm" if conv.bias_gemm else "alu",
+        "reset_uops": st.gemm_reset_uops, "alu_uops": st.alu_uops,
+        "bias": "min-init" if conv.min_init else "gemm" if conv.bias_gemm else "alu",
         "compute_floor_cycles": floor, "instructions": st.insn_count,
         "dram_load_bytes": st.inp_load_nbytes + st.wgt_load_nbytes + st.acc_load_nbytes + st.uop_load_nbytes,
         "dram_store_bytes": st.out_store_nbytes,

@@ -4,7 +4,9 @@ Time is counted in accelerator cycles:
 
 - compute stage: one GEMM micro-op per cycle (reset micro-ops too), `alu_cycles` per
   ALU micro-op with an immediate, `alu_tensor_cycles` per ALU micro-op with a tensor
-  operand (the ACC read port serves src and dst), `insn_cycles` per instruction;
+  operand (the ACC read port serves src and dst), `alu_tensor_reuse_cycles` when its src
+  is the previous micro-op's src (read once: the MIN-init's per-channel init, broadcast
+  over pixels), `insn_cycles` per instruction;
 - load/store stages: DRAM bytes at `Config.bus_bytes` per cycle plus `dma_cycles` per
   transfer; the stages share the one memory bus;
 - overlap: with two virtual threads the stages run concurrently (time = the busiest
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vta.isa.opcodes import MemType, Stage
+from vta.jit.kernel import UopKernel
 
 from .expr import ceil_div
 from .pass_lower import PAD_MAX
@@ -45,6 +48,7 @@ class CostParams:
 
     alu_cycles: float = 1.0
     alu_tensor_cycles: float = 2.0
+    alu_tensor_reuse_cycles: float = 1.0
     insn_cycles: float = 70.0
     dma_cycles: float = 30.0
 
@@ -117,10 +121,12 @@ class Candidates:
 
 
 def search(spec: ConvSpec, *, alu_steps: int, bias: bool, residual: bool, bias_gemm: bool = False,
-           params: CostParams = DEFAULT, top: int = 8, tolerance: float = 0.03) -> Candidates:
+           min_init: bool = False, params: CostParams = DEFAULT, top: int = 8, tolerance: float = 0.03) -> Candidates:
     """Evaluate every candidate Tiles that fits the buffers; return the `top` best.
 
     bias_gemm: the bias is added by a GEMM from WGT (tiling.make_plan) rather than by the ALU from ACC.
+    min_init: reset and bias are one ALU MIN per vector from init values in ACC (min_init.py), its src
+    the same over a channel's pixels; the accumulator regions are reset once in the prologue.
 
     Best: predicted cycles within `tolerance` of the minimum, fewest instructions first.
     """
@@ -156,7 +162,8 @@ def search(spec: ConvSpec, *, alu_steps: int, bias: bool, residual: bool, bias_g
     s_acc = nbt * cot * th * tw
     s_res = s_acc if residual else 0 * s_acc
     s_wgt = cot * cit * T
-    bias_gemm = bias and bias_gemm
+    min_init = bias and min_init
+    bias_gemm = bias and bias_gemm and not min_init
     ident = (1 if residual else 0) + (spec.cob if bias_gemm else 0)
     ones = 1 if bias_gemm else 0
     inp2 = 2 * (s_inp + s_res) + ones <= cfg.inp_depth
@@ -219,15 +226,19 @@ def search(spec: ConvSpec, *, alu_steps: int, bias: bool, residual: bool, bias_g
     w_loads = np.where(reuse_w, n_c * n_red, n_tiles * n_red)
     gemms = n_tiles * n_red * len(spec.phases) * np.maximum(tu, 1)
     store_dmas = n_tiles * np.where(full_w, nbt, nbt * cot)
-    epi = n_tiles * (alu_steps + (1 if bias else 0) + (1 if residual else 0) + 1)
+    # per tile: the epilogue's ALU steps, the bias, the residual and the reset (MIN-init: one init
+    # instead of reset and bias; the prologue resets each accumulator region once)
+    epi = n_tiles * (alu_steps + (1 if bias else 0) + (1 if residual else 0) + (0 if min_init else 1)) + \
+        (vt if min_init else 0)
     res_dmas = n_tiles * np.where(full_w, nbt, nbt * cot) if residual else 0
     load_insns = in_loads + w_loads + res_dmas
     compute_insns = gemms + epi
     # ---- cycles
     gemm_uops = spec.gemm_uops
-    reset_uops = spec.out_elems
-    alu_cycles = spec.out_elems * (alu_steps * params.alu_cycles
-                                   + (params.alu_tensor_cycles if bias and not bias_gemm else 0))
+    reset_uops = vt * s_acc if min_init else spec.out_elems
+    # the bias ADD or the MIN-init: a tensor ALU op whose src (the channel's value) repeats over the pixels
+    tensor_alu = params.alu_tensor_reuse_cycles if bias and not bias_gemm else 0
+    alu_cycles = spec.out_elems * (alu_steps * params.alu_cycles + tensor_alu)
     ident_uops = spec.out_elems * ((1 if residual else 0) + (1 if bias_gemm else 0))
     bus = cfg.bus_bytes
     compute = (gemm_uops + reset_uops + ident_uops + alu_cycles
@@ -254,6 +265,31 @@ def search(spec: ConvSpec, *, alu_steps: int, bias: bool, residual: bool, bias_g
         tiles.append(Tiles(h=h, w=w, co=int(cot[i]), ci=int(cit[i]), batch=int(nbt[i]), vthreads=int(vt[i]),
                            order=ORDERS[int(order[i])]))
     return Candidates(tiles, total[order_idx])
+
+
+def src_repeats(k: UopKernel) -> int:
+    """Micro-ops of one run of a kernel whose src equals the src of the micro-op just before (same run).
+
+    Execution order: outer loop, inner loop, then the micro-ops; a loop step moves src by its factor.
+    """
+    if len(k) == 0:
+        return 0
+    src = np.asarray(k.src, dtype=np.int64)
+    within = int(np.count_nonzero(src[1:] == src[:-1]))
+    jump = int(src[-1] - src[0])  # the next run of the micro-ops repeats the src iff its offset moved by this
+    loops = [lp for lp in k.loops if lp.extent > 1]
+    runs = 1
+    for lp in loops:
+        runs *= lp.extent
+    total = runs * within
+    if len(loops) >= 1:
+        inner = loops[-1]
+        outer_runs = runs // inner.extent
+        total += outer_runs * (inner.extent - 1) * int(inner.src == jump)
+    if len(loops) == 2:
+        outer, inner = loops
+        total += (outer.extent - 1) * int(outer.src - (inner.extent - 1) * inner.src == jump)
+    return total
 
 
 def simulate(stream: Stream, params: CostParams = DEFAULT) -> Prediction:
@@ -305,9 +341,13 @@ def simulate(stream: Stream, params: CostParams = DEFAULT) -> Prediction:
                     dur += params.dma_cycles + 4 * len(k) / bus
                     counts["insns"] += 1
                     counts["rd_bytes"] += 4 * len(k)
-                if op.mode == "alu":
-                    per = params.alu_cycles if k.use_imm else params.alu_tensor_cycles
-                    dur += params.insn_cycles + n * per
+                if op.mode == "alu" and k.use_imm:
+                    dur += params.insn_cycles + n * params.alu_cycles
+                    counts["alu"] += n
+                elif op.mode == "alu":
+                    reuse = src_repeats(k)
+                    dur += (params.insn_cycles + (n - reuse) * params.alu_tensor_cycles
+                            + reuse * params.alu_tensor_reuse_cycles)
                     counts["alu"] += n
                 else:
                     dur += params.insn_cycles + n

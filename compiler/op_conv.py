@@ -13,6 +13,7 @@ from .epilogue import alu_instructions, lower_epilogue
 from .errors import CompileError
 from .layout import (bias_gemm_blocks, expand_groups, identity_block, pack_activation, pack_bias, pack_weight_blocks,
                      unpack_activation)
+from .min_init import MinInit, plan_min_init
 from .op_base import CompiledOp
 from .pipeline import run_pipeline
 from .schedule_conv import schedule_conv
@@ -59,7 +60,8 @@ class ConvOp(CompiledOp):
     """A compiled conv-template operator (see ops.conv2d / ops.dense / ops.conv2d_transpose)."""
 
     def __init__(self, kind: str, spec: ConvSpec, dense_kernel: np.ndarray, bias: np.ndarray | None,
-                 epilogue, tiles, in_shape: tuple[int, ...], out_shape: tuple[int, ...], macs: int) -> None:
+                 epilogue, tiles, in_shape: tuple[int, ...], out_shape: tuple[int, ...], macs: int,
+                 min_init: bool | None = None) -> None:
         self.kind = kind
         self.spec = spec
         self.input_shape = in_shape
@@ -68,23 +70,41 @@ class ConvOp(CompiledOp):
         self.actions = lower_epilogue(kind, tuple(epilogue), has_bias=bias is not None)
         self.has_residual = any(a[0] == "residual" for a in self.actions)
         has_bias_action = any(a[0] == "bias" for a in self.actions)
+        if min_init not in (None, True, False):
+            raise CompileError(f"{kind} {spec.shapes()}: min_init must be None (the cost model decides), True or "
+                               f"False, got {min_init!r}")
         self.tuning: list[dict] = []
         self.candidates: Candidates | None = None
         cfg = spec.config
         consts = {"w": pack_weight_blocks(dense_kernel, cfg, units=spec.units, cpg=spec.cpg, span=spec.span,
                                           taps=spec.taps)}
-        # The bias is added by a GEMM (one cycle per micro-op) when every value is within its
-        # reach, otherwise by a tensor ALU ADD from ACC (two cycles per micro-op).
-        gemm_bias = bias_gemm_blocks(bias, cfg, spec.cob * cfg.block_out) if has_bias_action else None
-        self.bias_gemm = gemm_bias is not None
-        if gemm_bias is not None:
+        # Reset and bias may fold into one ALU MIN per output vector where that is provably exact
+        # (min_init.py); otherwise the bias is added by a GEMM (one cycle per micro-op) when every
+        # value is within its reach, else by a tensor ALU ADD from ACC (one cycle per micro-op once its per-channel src
+        # is held: the ALU reads a repeated src once; two where it must be read).
+        proven, self.min_init_reason = None, "no AddBias"
+        gemm_bias = None
+        if has_bias_action:
+            proven, self.min_init_reason = plan_min_init(self.actions, dense_kernel, bias, cfg,
+                                                         spec.cob * cfg.block_out)
+            gemm_bias = bias_gemm_blocks(bias, cfg, spec.cob * cfg.block_out)
+        if proven is not None and min_init is False:
+            proven, self.min_init_reason = None, "disabled (min_init=False)"
+        self._dense_kernel, self._bias, self._epilogue = dense_kernel, bias, tuple(epilogue)
+        self._min_init_mode, self._proven, self._gemm_bias = min_init, proven, gemm_bias
+        # min_init=None: both lowerings are compiled and the cost model keeps the faster one
+        options = [True, False] if proven is not None and min_init is None else [proven is not None]
+        use_mi, plan, func, result = self._choose(tiles, has_bias_action, options)
+        self.min_init: MinInit | None = proven if use_mi else None
+        self.bias_gemm = gemm_bias is not None and not use_mi
+        if self.min_init is not None:
+            consts["init"] = pack_bias(self.min_init.init.astype(np.int32), cfg, spec.cob * cfg.block_out)
+        elif self.bias_gemm:
             consts["ones"], consts["biasw"] = gemm_bias
         elif has_bias_action:
             consts["bias"] = pack_bias(bias, cfg, spec.cob * cfg.block_out)
         if self.has_residual:
             consts["ident"] = identity_block(cfg)
-        self._dense_kernel, self._bias, self._epilogue = dense_kernel, bias, tuple(epilogue)
-        plan, func, result = self._choose(tiles, has_bias_action)
         self.plan: ConvPlan = plan
         self.tiles = plan.tiles
         super().__init__(f"{kind}", cfg, func, consts, result=result)
@@ -96,46 +116,72 @@ class ConvOp(CompiledOp):
             self._measure(tiles)
 
     # ------------------------------------------------------------ tiling
-    def _plan_func(self, tiles: Tiles, bias: bool):
-        """Plan, schedule and run the pass pipeline for one Tiles (CompileError if any step rejects it)."""
-        plan = make_plan(self.spec, tiles, bias=bias, residual=self.has_residual, bias_gemm=self.bias_gemm)
-        func = schedule_conv(plan, self.actions, self.kind)
+    def _plan_func(self, tiles: Tiles, bias: bool, use_mi: bool):
+        """Plan, schedule and run the pass pipeline for one Tiles and lowering (CompileError if any step rejects it)."""
+        bias_gemm = self._gemm_bias is not None and not use_mi
+        plan = make_plan(self.spec, tiles, bias=bias, residual=self.has_residual, bias_gemm=bias_gemm,
+                         min_init=use_mi)
+        func = schedule_conv(plan, self.actions, self.kind, self._proven if use_mi else None)
         return plan, func, run_pipeline(func)
 
-    def _choose(self, tiles, bias: bool):
-        if isinstance(tiles, Tiles):
-            return self._plan_func(tiles, bias)
-        if tiles is not None and not isinstance(tiles, MeasureTiles):
+    def _choose(self, tiles, bias: bool, options: list[bool]):
+        """(MIN-init used, plan, func, pipeline result): the best simulated of the lowerings in `options`
+        (each with the search's best few tilings, or with the given Tiles)."""
+        if tiles is not None and not isinstance(tiles, (Tiles, MeasureTiles)):
             raise CompileError(f"{self.kind} {self.spec.shapes()}: tiles must be None, a Tiles or MeasureTiles, "
                                f"got {tiles!r}")
-        alu_steps = alu_instructions(self.actions)
-        self.candidates = search(self.spec, alu_steps=alu_steps, bias=bias, residual=self.has_residual,
-                                 bias_gemm=self.bias_gemm)
-        if not self.candidates.tiles:
+        first_error, best, cands = None, None, {}
+        predicted: dict[bool, float] = {}
+        for use_mi in options:
+            if isinstance(tiles, Tiles):
+                todo = [tiles]
+            else:
+                cands[use_mi] = search(self.spec, alu_steps=alu_instructions(self.actions), bias=bias,
+                                       residual=self.has_residual, bias_gemm=self._gemm_bias is not None and not use_mi,
+                                       min_init=use_mi)
+                todo = cands[use_mi].tiles
+            # The analytic search ranks thousands of tilings; the best few are compiled and their
+            # streams simulated (stage overlap, token waits), which ranks them more faithfully.
+            evaluated = 0
+            for t in todo:
+                try:
+                    done = self._plan_func(t, bias, use_mi)
+                except CompileError as exc:
+                    first_error = first_error or exc
+                    continue
+                pred = simulate(done[2].stream)
+                key = (pred.cycles, pred.instructions)
+                predicted[use_mi] = min(predicted.get(use_mi, key[0]), key[0])
+                if best is None or key < best[0]:
+                    best = (key, (use_mi,) + done)
+                evaluated += 1
+                if evaluated >= EVALUATE_TOP:
+                    break
+        if best is None and first_error is None:
             # the smallest tile gives the most specific message about what does not fit
             smallest = Tiles(h=self.spec.rows.out_step, w=self.spec.cols.out_step, co=1, ci=1, vthreads=1)
-            self._plan_func(smallest, bias)
+            self._plan_func(smallest, bias, options[-1])
             raise CompileError(f"{self.kind} {self.spec.shapes()}: no tiling fits the on-chip buffers of "
                                f"{self.spec.config.bitstream}")
-        # The analytic search ranks thousands of tilings; the best few are compiled and their
-        # streams simulated (stage overlap, token waits), which ranks them more faithfully.
-        first_error, best, evaluated = None, None, 0
-        for t in self.candidates.tiles:
-            try:
-                done = self._plan_func(t, bias)
-            except CompileError as exc:
-                first_error = first_error or exc
-                continue
-            pred = simulate(done[2].stream)
-            key = (pred.cycles, pred.instructions)
-            if best is None or key < best[0]:
-                best = (key, done)
-            evaluated += 1
-            if evaluated >= EVALUATE_TOP:
-                break
         if best is None:
             raise first_error
+        use_mi = best[1][0]
+        self.candidates = cands.get(use_mi)
+        if not use_mi and True in predicted:
+            self.min_init_reason = (f"the cost model predicts {predicted[True]:.0f} cycles with it, "
+                                    f"{predicted[False]:.0f} without")
+        elif not use_mi and len(options) == 2:
+            self.min_init_reason = f"no tiling compiles with it ({first_error})"
         return best[1]
+
+    @property
+    def reset_and_bias(self) -> str:
+        """How the accumulator reset and the bias are lowered, and why (the MIN-init decision)."""
+        if self.min_init is not None:
+            return self.min_init.text()
+        how = "bias by GEMM" if self.bias_gemm else "bias by ALU ADD" if self._bias is not None and any(
+            a[0] == "bias" for a in self.actions) else "no bias"
+        return f"reset, then {how} (no MIN-init: {self.min_init_reason})"
 
     def _measure(self, m: MeasureTiles) -> None:
         rng = np.random.default_rng(m.seed)
@@ -165,7 +211,7 @@ class ConvOp(CompiledOp):
     def with_tiles(self, tiles: Tiles) -> "ConvOp":
         """The same operator compiled with other tiles."""
         return type(self)(self.kind, self.spec, self._dense_kernel, self._bias, self._epilogue, tiles,
-                          self.input_shape, self.output_shape, self.macs)
+                          self.input_shape, self.output_shape, self.macs, self._min_init_mode)
 
     def tuning_text(self) -> str:
         """The measured candidates: the model's prediction next to the device's cycles."""
@@ -211,7 +257,7 @@ def _operands(op: str, config: Config | None, input_shape, weight, weight_layout
 
 
 def conv2d(weight: np.ndarray, bias: np.ndarray | None = None, *, input_shape, stride=1, padding=0, groups: int = 1,
-           epilogue=(), config: Config | None = None, tiles=None) -> ConvOp:
+           epilogue=(), config: Config | None = None, tiles=None, min_init: bool | None = None) -> ConvOp:
     op = "conv2d"
     cfg, shape = _operands(op, config, input_shape, weight, "(O, I/groups, KH, KW)", bias, 0)
     o, ig, kh, kw = weight.shape
@@ -223,11 +269,11 @@ def conv2d(weight: np.ndarray, bias: np.ndarray | None = None, *, input_shape, s
     spec = make_conv_spec(op, cfg, shape, o, kh, kw, st, pd, groups)
     dense = expand_groups(weight, groups) if groups > 1 else weight
     macs = shape[0] * o * spec.oh * spec.ow * ig * kh * kw
-    return ConvOp(op, spec, dense, bias, epilogue, tiles, shape, (shape[0], o, spec.oh, spec.ow), macs)
+    return ConvOp(op, spec, dense, bias, epilogue, tiles, shape, (shape[0], o, spec.oh, spec.ow), macs, min_init)
 
 
 def dense(weight: np.ndarray, bias: np.ndarray | None = None, *, input_shape, epilogue=(), config: Config | None = None,
-          tiles=None) -> ConvOp:
+          tiles=None, min_init: bool | None = None) -> ConvOp:
     op = "dense"
     cfg, shape = _operands(op, config, input_shape, weight, "(O, I)", bias, 0)
     o = weight.shape[0]
@@ -236,11 +282,12 @@ def dense(weight: np.ndarray, bias: np.ndarray | None = None, *, input_shape, ep
     if isinstance(tiles, Tiles):
         tiles = Tiles(1, 1, tiles.co, tiles.ci, tiles.batch, tiles.vthreads, tiles.order)
     return ConvOp(op, spec, weight.reshape(o, shape[1], 1, 1), bias, epilogue, tiles, shape, (shape[0], o),
-                  shape[0] * o * shape[1])
+                  shape[0] * o * shape[1], min_init)
 
 
 def conv2d_transpose(weight: np.ndarray, bias: np.ndarray | None = None, *, input_shape, stride=1, padding=0,
-                     output_padding=0, epilogue=(), config: Config | None = None, tiles=None) -> ConvOp:
+                     output_padding=0, epilogue=(), config: Config | None = None, tiles=None,
+                     min_init: bool | None = None) -> ConvOp:
     op = "conv2d_transpose"
     cfg, shape = _operands(op, config, input_shape, weight, "(I, O, KH, KW)", bias, 1)
     i, o, kh, kw = weight.shape
@@ -250,4 +297,5 @@ def conv2d_transpose(weight: np.ndarray, bias: np.ndarray | None = None, *, inpu
     spec = make_conv_spec(op, cfg, shape, o, kh, kw, st, pd, 1, opad, transpose=True)
     dense_kernel = np.ascontiguousarray(weight.transpose(1, 0, 2, 3))
     macs = shape[0] * i * shape[2] * shape[3] * o * kh * kw
-    return ConvOp(op, spec, dense_kernel, bias, epilogue, tiles, shape, (shape[0], o, spec.oh, spec.ow), macs)
+    return ConvOp(op, spec, dense_kernel, bias, epilogue, tiles, shape, (shape[0], o, spec.oh, spec.ow), macs,
+                  min_init)

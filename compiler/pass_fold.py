@@ -34,15 +34,31 @@ def uop_order(axes: list[AxisInfo], loops: tuple[str, ...]) -> list[AxisInfo]:
     return [a for a in rest if not a[2]] + [a for a in rest if a[2]]
 
 
-def plan_fold(axes: list[AxisInfo]) -> tuple[str, ...] | None:
-    """The axes (outer, inner) to fold into the instruction, minimizing micro-ops; None if no choice is legal."""
+def plan_fold(axes: list[AxisInfo], outer_only: frozenset[str] = frozenset()) -> tuple[str, ...] | None:
+    """The axes (outer, inner) to fold into the instruction, minimizing micro-ops; None if no choice is legal.
+
+    outer_only: axes that should only be the outer loop (a tensor ALU operand's src-moving axes, so
+    consecutive micro-ops read one src); if no legal choice keeps them there, they are unconstrained.
+    """
     live = [a for a in axes if a[1] > 1]
+    pinned = [a[0] for a in live if a[0] in outer_only]
+    if pinned:
+        kept = _plan_fold(live, axes, lambda names: len(names) == 2 and pinned == [names[0]])
+        if kept is not None:
+            return kept
+    return _plan_fold(live, axes, lambda names: True)
+
+
+def _plan_fold(live: list[AxisInfo], axes: list[AxisInfo], allowed) -> tuple[str, ...] | None:
+    """plan_fold over the choices of loop names `allowed` accepts."""
     best: tuple[int, int, tuple[str, ...]] | None = None
     for k in (2, 1, 0):
         for pick in combinations(live, k):
             if any(a[1] > MAX_LOOP_EXTENT for a in pick):
                 continue
             names = tuple(a[0] for a in pick)
+            if not allowed(names):
+                continue
             rest = uop_order(axes, names)
             if not hazard_free(rest):
                 continue
@@ -75,7 +91,9 @@ def _info(a: NestAxis) -> AxisInfo:
 def _fold(nest: UopNest) -> Stmt:
     if nest.loops is not None:
         return nest
-    loops = plan_fold([_info(a) for a in nest.axes])
+    tensor_alu = nest.mode == "alu" and nest.src is not None
+    outer_only = frozenset(a.var for a in nest.axes if tensor_alu and not (a.src.is_const and a.src.const == 0))
+    loops = plan_fold([_info(a) for a in nest.axes], outer_only)
     if loops is not None:
         return dataclasses.replace(nest, loops=loops)
     reductions = sorted((a for a in nest.axes if not _info(a)[2] and a.nominal > 1), key=lambda a: -a.nominal)

@@ -3,9 +3,10 @@
 Loop structure (order "spatial"; "channel" puts the output-channel tile loop outermost):
 
     bias -> ACC, identity -> WGT                        (once, if used)
+    MIN-init: init values -> ACC, acc[every t] = 0      (once)
     for n_o, h_o, w_o, c_o (tile loops; 2 virtual threads split the innermost one):
         residual tile -> INP                            (if AddResidual)
-        acc[t] = 0
+        acc[t] = 0                                      (MIN-init: acc[t] = min(acc[t], init[channel]))
         for r (reduction steps):
             input window -> INP   (zero padding from the convolution's pad)
             weight block -> WGT
@@ -19,9 +20,11 @@ from __future__ import annotations
 from vta.isa.opcodes import MemType
 
 from .epilogue import Action
+from .errors import CompileError
 from .expr import Expr, as_expr, emax, emin, floordiv, lt, var
 from .loop_ir import (Access, Axis, BufferDecl, Contract, Copy, Elementwise, Fill, For, Func, If, Ref, Region,
                       Stmt, TensorDecl)
+from .min_init import MinInit
 from .tiling import ConvPlan
 
 Z = as_expr(0)
@@ -72,7 +75,11 @@ def nest_loops(loops: list[tuple], body: list[Stmt]) -> list[Stmt]:
     return stmts
 
 
-def schedule_conv(plan: ConvPlan, actions: list[Action], name: str) -> Func:
+def schedule_conv(plan: ConvPlan, actions: list[Action], name: str, min_init: MinInit | None = None) -> Func:
+    """The conv template's loop IR for one plan; `min_init` (with plan.min_init) replaces the accumulator
+    reset and the bias by one ALU MIN from per-channel init values and runs its shifted tail."""
+    if plan.min_init != (min_init is not None):
+        raise CompileError(f"{name}: internal: plan.min_init and the MIN-init lowering must be given together")
     spec = plan.spec
     cfg = spec.config
     rows, cols = spec.rows, spec.cols
@@ -121,8 +128,17 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str) -> Func:
     body: list[Stmt] = []
     if plan.residual:
         body.append(Copy("load", Ref("res", Z, "r"), Region("res", (nb0, co0, oh0, ow0), (nbe, coe, the, twe))))
-    body.append(Fill((_axis("e", total, plan.s_acc),), Access(acc_ref, Z, (("e", as_expr(1)),)),
-                     note="reset the accumulator tile"))
+    # per output vector (batch block, channel block, pixel); pixels innermost so consecutive micro-ops
+    # of the MIN-init read the same src
+    vec_axes = (_axis("nb", nbe, nbt), _axis("co", coe, cot), _axis("p", AC, plan.th * plan.tw))
+    vec_acc = Access(acc_ref, Z, (("nb", AN), ("co", AC), ("p", as_expr(1))))
+    if min_init is not None:
+        body.append(Elementwise("min", vec_axes, vec_acc, src=Access(Ref("init"), co0, (("co", as_expr(1)),)),
+                                note=f"reset + bias: {min_init.text()}"))
+        actions = list(min_init.tail)
+    else:
+        body.append(Fill((_axis("e", total, plan.s_acc),), Access(acc_ref, Z, (("e", as_expr(1)),)),
+                         note="reset the accumulator tile"))
 
     # ---- reduction step
     step: list[Stmt] = [
@@ -187,17 +203,13 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str) -> Func:
             body.append(Elementwise(act[1], flat, flat_acc, imm=act[2]))
             writes_out = True
         elif act[0] == "bias" and plan.bias_gemm:
-            body.append(Contract(
-                (_axis("nb", nbe, nbt), _axis("co", coe, cot), _axis("p", AC, plan.th * plan.tw)),
-                Access(acc_ref, Z, (("nb", AN), ("co", AC), ("p", as_expr(1)))),
-                Access(Ref("ones"), Z, ()), Access(Ref("biasw"), co0, (("co", as_expr(1)),)),
-                (cfg.batch, cfg.block_out, cfg.block_in), note="+ bias (GEMM: ones . bias block)"))
+            body.append(Contract(vec_axes, vec_acc, Access(Ref("ones"), Z, ()),
+                                 Access(Ref("biasw"), co0, (("co", as_expr(1)),)),
+                                 (cfg.batch, cfg.block_out, cfg.block_in), note="+ bias (GEMM: ones . bias block)"))
             writes_out = True
         elif act[0] == "bias":
-            body.append(Elementwise(
-                "add", (_axis("nb", nbe, nbt), _axis("co", coe, cot), _axis("p", AC, plan.th * plan.tw)),
-                Access(acc_ref, Z, (("nb", AN), ("co", AC), ("p", as_expr(1)))),
-                src=Access(Ref("bias"), co0, (("co", as_expr(1)),)), note="+ bias"))
+            body.append(Elementwise("add", vec_axes, vec_acc, src=Access(Ref("bias"), co0, (("co", as_expr(1)),)),
+                                    note="+ bias"))
             writes_out = True
         else:
             body.append(Contract(flat, flat_acc, Access(Ref("res", Z, "r"), Z, (("e", as_expr(1)),)),
@@ -216,6 +228,13 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str) -> Func:
         prologue.append(Copy("load", Ref("ones"), Region("ones", (Z, Z, Z, Z), tuple(map(as_expr, (1, 1, 1, 1))))))
     if plan.residual:
         prologue.append(Copy("load", Ref("ident"), Region("ident", (Z, Z, Z, Z), tuple(map(as_expr, (1, 1, 1, 1))))))
+    if min_init is not None:
+        prologue.append(Copy("load", Ref("init"), Region("init", (Z, Z, Z, Z),
+                                                         tuple(map(as_expr, (spec.cob, 1, 1, 1))))))
+        for t in range(plan.acc_regions):
+            prologue.append(Fill((_axis("e", plan.s_acc, plan.s_acc),),
+                                 Access(Ref("acc", as_expr(t)), Z, (("e", as_expr(1)),)),
+                                 note="MIN-init: zero once, so the first MIN yields the init"))
 
     tensors = [TensorDecl("x", MemType.INP, (spec.nb, spec.cib, rows.size_in, cols.size_in), "input"),
                TensorDecl("w", MemType.WGT, (spec.cob, spec.span, T, 1), "weight")]
@@ -235,8 +254,13 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str) -> Func:
         tensors.append(TensorDecl("ident", MemType.WGT, (1, 1, 1, 1), "const"))
         buffers.append(BufferDecl("res", MemType.INP, plan.res_base, plan.s_res, 2, True))
         buffers.append(BufferDecl("ident", MemType.WGT, plan.ident_base, 1, 1, False))
+    if min_init is not None:
+        tensors.append(TensorDecl("init", MemType.ACC, (spec.cob, 1, 1, 1), "bias"))
+        buffers.append(BufferDecl("init", MemType.ACC, plan.bias_base, spec.cob, 1, False))
     tensors.append(TensorDecl("out", MemType.OUT, (spec.nb, spec.cob, spec.oh, spec.ow), "output"))
     attrs = (("tiles", plan.tiles.text()), ("vthread_loop", bind or "none"),
-             ("intrinsic", (cfg.batch, cfg.block_out, cfg.block_in)))
+             ("intrinsic", (cfg.batch, cfg.block_out, cfg.block_in)),
+             ("reset_and_bias", min_init.text() if min_init is not None else "reset, then " + (
+                 "bias by GEMM" if plan.bias_gemm else "bias by ALU ADD" if plan.acc_bias else "no bias")))
     return Func(name, tuple(tensors), tuple(buffers), tuple(prologue + nest_loops(loops, body)), attrs, config=cfg)
 

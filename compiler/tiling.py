@@ -15,11 +15,14 @@ buffers out:
 
     INP  [inp slot 0 | inp slot 1 | res slot 0 | res slot 1 | ones]
     WGT  [wgt slot 0 | wgt slot 1 | identity block | bias blocks]
-    ACC  [acc region 0 | acc region 1 | bias]
+    ACC  [acc region 0 | acc region 1 | bias or init]
 
-The bias lives either in ACC (added by a tensor ALU ADD, two cycles per micro-op) or,
+The bias lives either in ACC (added by a tensor ALU ADD: two cycles per micro-op
+that reads its src, one when it repeats the previous micro-op's src) or,
 with `bias_gemm`, as one WGT block per output block that a GEMM with the constant
-INP element `ones` adds (one cycle per micro-op; layout.bias_gemm_blocks).
+INP element `ones` adds (one cycle per micro-op; layout.bias_gemm_blocks). With
+`min_init` the bias is folded into per-channel init values held in ACC where the
+ALU-form bias would be (min_init.py), one element per output block.
 """
 
 from __future__ import annotations
@@ -71,11 +74,23 @@ class ConvPlan:
     bias: bool
     residual: bool
     bias_gemm: bool = False
+    min_init: bool = False
 
     @property
     def acc_bias(self) -> bool:
         """The bias is held in ACC (added by the ALU)."""
-        return self.bias and not self.bias_gemm
+        return self.bias and not self.bias_gemm and not self.min_init
+
+    @property
+    def acc_regions(self) -> int:
+        """Accumulator regions the schedule uses: a second virtual thread needs a second tile to run."""
+        tiles = [n for k, n in self.counts.items() if k != "red"]
+        return self.tiles.vthreads if any(n > 1 for n in tiles) else 1
+
+    @property
+    def acc_consts(self) -> int:
+        """ACC elements after the accumulator regions: the ALU-form bias or the MIN-init values."""
+        return self.spec.cob if self.acc_bias or self.min_init else 0
 
     # ------------------------------------------------------------ counts
     @property
@@ -133,6 +148,7 @@ class ConvPlan:
 
     @property
     def bias_base(self) -> int:
+        """ACC base of the ALU-form bias or of the MIN-init values (the one that is used)."""
         return self.tiles.vthreads * self.s_acc
 
     def text(self) -> str:
@@ -142,16 +158,19 @@ class ConvPlan:
                 f"{self.in_cols} window, {self.n_red} reduction steps; INP {self.inp_slots}x{self.s_inp}"
                 f"{f' + 2x{self.s_res}' if self.residual else ''} of {s.config.inp_depth}, WGT {self.wgt_slots}x"
                 f"{self.s_wgt}{' + 1' if self.residual else ''}{f' + {s.cob} bias' if self.bias_gemm else ''} of "
-                f"{s.config.wgt_depth}, ACC {self.tiles.vthreads}x{self.s_acc}{f' + {s.cob}' if self.acc_bias else ''} "
-                f"of {s.config.acc_depth}")
+                f"{s.config.wgt_depth}, ACC {self.tiles.vthreads}x{self.s_acc}{f' + {s.cob}' if self.acc_bias else ''}"
+                f"{f' + {s.cob} init' if self.min_init else ''} of {s.config.acc_depth}")
 
 
-def make_plan(spec: ConvSpec, tiles: Tiles, *, bias: bool, residual: bool, bias_gemm: bool = False) -> ConvPlan:
+def make_plan(spec: ConvSpec, tiles: Tiles, *, bias: bool, residual: bool, bias_gemm: bool = False,
+              min_init: bool = False) -> ConvPlan:
     """Resolve and check a Tiles; CompileError naming the op, its shapes and the constraint broken.
 
     bias_gemm: the bias is added by a GEMM (WGT bias blocks, one INP element) instead of the ALU.
+    min_init: reset and bias are one ALU MIN from per-channel init values in ACC (min_init.py).
     """
-    bias_gemm = bias and bias_gemm
+    min_init = bias and min_init
+    bias_gemm = bias and bias_gemm and not min_init
     cfg = spec.config
 
     def fail(rule: str) -> CompileError:
@@ -219,11 +238,14 @@ def make_plan(spec: ConvSpec, tiles: Tiles, *, bias: bool, residual: bool, bias_
         raise fail(f"WGT buffer: the weight block ({cot} out x {cit} in blocks x {len(spec.taps)} taps = {s_wgt} "
                    f"elements){f', plus {spec.cob} bias blocks,' if bias_gemm else ''} needs {2 * s_wgt + ident} of "
                    f"{cfg.wgt_depth} elements double-buffered")
-    n_bias = spec.cob if bias and not bias_gemm else 0
+    n_bias = spec.cob if bias and not bias_gemm else 0  # the ALU-form bias or the MIN-init values
+    what = "init" if min_init else "bias"
     if vt * s_acc + n_bias > cfg.acc_depth:
         raise fail(f"ACC buffer: {vt} accumulator tile(s) of {s_acc} elements ({batch} batch x {cot} out blocks x "
-                   f"{th}x{tw}){f' plus {n_bias} bias elements' if n_bias else ''} exceed the {cfg.acc_depth}-element ACC")
+                   f"{th}x{tw}){f' plus {n_bias} {what} elements' if n_bias else ''} exceed the "
+                   f"{cfg.acc_depth}-element ACC")
     if s_acc > MAX_LOOP_EXTENT * MAX_LOOP_EXTENT:
         raise fail("tile too large for the instruction loop fields")
     return ConvPlan(spec, Tiles(tiles.h, tiles.w, cot, cit, batch, vt, tiles.order), tq_h, tq_w, tu, cot, cit,
-                    in_rows, in_cols, s_inp, s_res, s_wgt, s_acc, inp_slots, wgt_slots, bias, residual, bias_gemm)
+                    in_rows, in_cols, s_inp, s_res, s_wgt, s_acc, inp_slots, wgt_slots, bias, residual, bias_gemm,
+                    min_init)

@@ -80,3 +80,49 @@ def test_measure_tiles_runs_the_best_candidates(fsim):
     assert "predicted" in conv.tuning_text()
     x = rng.integers(-128, 128, (1, 64, 14, 14), dtype=np.int8)
     assert conv.run(fsim, x).shape == (1, 64, 14, 14)
+
+
+def test_src_repeats_counts_consecutive_micro_ops_on_one_src():
+    """Against a plain walk of the execution order: outer loop, inner loop, micro-ops."""
+    from vta.compiler.cost_model import src_repeats
+    from vta.isa.opcodes import AluOp
+    from vta.jit.kernel import KernelBuilder
+
+    rng = np.random.default_rng(15)
+    for _ in range(200):
+        kb = KernelBuilder.alu(AluOp.MIN)
+        loops = [(int(rng.integers(1, 5)), int(rng.integers(0, 3)) * int(rng.integers(0, 2)))
+                 for _ in range(int(rng.integers(0, 3)))]
+        for ext, src in loops:
+            kb.loop(ext, dst=50, src=src)
+        n = int(rng.integers(1, 5))
+        src = rng.integers(0, 3, n)
+        kb.uops(dst=np.arange(n) * 7, src=src, wgt=np.zeros(n, np.int64))
+        k = kb.build()
+        walk = []
+        ext = [e for e, _ in loops] + [1] * (2 - len(loops))
+        step = [s for _, s in loops] + [0] * (2 - len(loops))
+        for i in range(ext[0]):
+            for j in range(ext[1]):
+                walk += [int(s) + i * step[0] + j * step[1] for s in src]
+        want = sum(a == b for a, b in zip(walk[1:], walk[:-1]))
+        assert src_repeats(k) == want, (loops, list(src))
+
+
+def test_min_init_lowers_the_prediction_of_a_1x1_stride2_layer():
+    """C4: reset + bias GEMM (2 cycles per vector) vs one MIN whose src repeats over a channel's pixels."""
+    rng = np.random.default_rng(16)
+    w = rng.integers(-128, 128, (128, 64, 1, 1), dtype=np.int8)
+    tail = (ops.Shr(8), ops.AddBias(), ops.Clip(0, 127))
+    fold = ops.conv2d(w, rng.integers(-16384, 16384, 128).astype(np.int32), input_shape=(1, 64, 56, 56), stride=2,
+                      epilogue=tail)
+    gemm = ops.conv2d(w, np.full(128, 40000, np.int32), input_shape=(1, 64, 56, 56), stride=2, epilogue=tail)
+    assert fold.min_init is not None and gemm.min_init is None and gemm.bias_gemm
+    # one micro-op cycle per vector saved, less the prologue's one reset of both accumulator regions
+    saved = gemm.prediction.compute_cycles - fold.prediction.compute_cycles
+    assert saved > fold.spec.out_elems - 2 * fold.plan.s_acc - 1000
+    assert fold.predicted_cycles < gemm.predicted_cycles
+    spec = fold.spec
+    a = search(spec, alu_steps=3, bias=True, residual=False, bias_gemm=True, top=1)
+    b = search(spec, alu_steps=3, bias=True, residual=False, min_init=True, top=1)
+    assert b.cycles[0] < a.cycles[0]

@@ -114,3 +114,22 @@ def test_other_core_shapes_match_fsim_on_tsim(preset):
         g = ops.conv2d(rng.integers(-128, 128, (64, 1, 3, 3), dtype=np.int8), None, input_shape=(cfg.batch, 64, 6, 6),
                        padding=1, groups=64, epilogue=(ops.Shr(4),), config=cfg)
         _same(g, devices, rng.integers(-128, 128, (cfg.batch, 64, 6, 6), dtype=np.int8))
+
+
+def test_min_init_matches_fsim_and_numpy_on_tsim_after_another_op(devices):
+    """MIN-init (reset and bias as one ALU MIN) after an op that leaves ACC far below every init value."""
+    from . import ops_reference as ref
+
+    rng = np.random.default_rng(25)
+    x = rng.integers(-128, 128, (2, 24, 26, 30), dtype=np.int8)
+    w = rng.integers(-128, 128, (40, 24, 1, 1), dtype=np.int8)
+    b = rng.integers(-16384, 16384, 40).astype(np.int32)
+    conv = ops.conv2d(w, b, input_shape=x.shape, stride=2, epilogue=TAIL,
+                      tiles=ops.Tiles(h=4, w=15, co=2, ci=1, batch=2, vthreads=2), min_init=True)
+    assert conv.min_init is not None
+    dirty = ops.conv2d(rng.integers(-128, 128, (48, 24, 3, 3), dtype=np.int8), None, input_shape=(1, 24, 12, 12),
+                       padding=1, epilogue=(ops.MulImm(-32768), ops.AddImm(-32768)))
+    for dev in devices:
+        dirty.run(dev, rng.integers(-128, 128, (1, 24, 12, 12), dtype=np.int8))
+    _same(conv, devices, x)
+    assert np.array_equal(conv.run(devices[1], x), ref.upstream_tail(ref.conv2d(x, w, (2, 2), (0, 0)), b))
