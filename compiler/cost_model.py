@@ -34,7 +34,7 @@ from vta.jit.kernel import UopKernel
 from .expr import ceil_div
 from .pass_lower import PAD_MAX
 from .stream import SLoad, SStore, SSync, Stream
-from .tiling import ORDERS, Tiles
+from .tiling import ORDERS, Tiles, whole_rows
 from .workload import ConvSpec
 
 
@@ -153,7 +153,9 @@ def search(spec: ConvSpec, *, alu_steps: int, bias: bool, residual: bool, bias_g
     # drop duplicates created by forcing cit
     keep = ~whole_units | (grid[4].reshape(-1) == ci_c[-1])
     in_blocks = np.where(whole_units, tu * cit, cit)
-    ih = (tqh - 1) * rows.in_step + rows.hi - rows.lo
+    # tiling.packs_rows: the window holds only the rows the taps read
+    packed = rows.skips & ((rows.run == 1) | ((tqw >= cols.q_total) & whole_rows(spec, cols.q_total)))
+    ih = np.where(packed, tqh * rows.run, (tqh - 1) * rows.in_step + rows.hi - rows.lo)
     iw = (tqw - 1) * cols.in_step + cols.hi - cols.lo
     th = np.minimum(tqh * rows.out_step, spec.oh)
     tw = np.minimum(tqw * cols.out_step, spec.ow)
@@ -185,7 +187,7 @@ def search(spec: ConvSpec, *, alu_steps: int, bias: bool, residual: bool, bias_g
     sel = lambda a: a[idx] if isinstance(a, np.ndarray) else a  # noqa: E731
     tqh, tqw, nbt, cot, cit, vt, order, tu = map(sel, (tqh, tqw, nbt, cot, cit, vt, order, tu))
     inp2, wgt2, s_inp, s_wgt, s_acc, th, tw = map(sel, (inp2, wgt2, s_inp, s_wgt, s_acc, th, tw))
-    in_blocks = sel(in_blocks)
+    in_blocks, packed = sel(in_blocks), sel(packed)
 
     # ---- tile counts
     n_n = -(-spec.nb // nbt)
@@ -202,7 +204,7 @@ def search(spec: ConvSpec, *, alu_steps: int, bias: bool, residual: bool, bias_g
     # ---- DRAM bytes
     rows_sum = np.array([rows.data_extent_sum(int(t)) for t in qh_c])
     cols_sum = np.array([cols.data_extent_sum(int(t)) for t in qw_c])
-    rs = rows_sum[np.searchsorted(qh_c, tqh)]
+    rs = np.where(packed, rows.data_extent_sum(1, packed=True), rows_sum[np.searchsorted(qh_c, tqh)])
     cs = cols_sum[np.searchsorted(qw_c, tqw)]
     in_pass = spec.nb * spec.cib * rs * cs * cfg.inp_elem_bytes  # every spatial tile once, all channels
     shared_in = spec.units == 1  # the input window does not depend on the output-channel tile
@@ -220,7 +222,7 @@ def search(spec: ConvSpec, *, alu_steps: int, bias: bool, residual: bool, bias_g
     # ---- instructions
     pad = rows.pad_possible or cols.pad_possible
     full_w = tqw >= cols.q_total
-    in_dmas_step = np.where(pad | ~full_w, nbt * in_blocks, nbt)
+    in_dmas_step = np.where(pad | ~full_w | packed, nbt * in_blocks, nbt)  # packed: one per plane
     in_loads = n_tiles * n_red * in_dmas_step * np.where(reuse_in, 1.0 / np.maximum(1, np.where(
         order == 0, np.where(shared_in, n_c, within_unit), 1)), 1.0)
     w_loads = np.where(reuse_w, n_c * n_red, n_tiles * n_red)

@@ -112,16 +112,26 @@ class Access:
 
 @dataclass(frozen=True)
 class Region:
-    """A box of a DRAM tensor: per-dimension start and extent (may reach outside: zero padding)."""
+    """A box of a DRAM tensor: per-dimension start and extent (may reach outside: zero padding).
+
+    With `row_step` > 1 the rows (dimension 2) are strided: runs of `row_run` consecutive rows
+    every `row_step` rows, `extents[2]` rows in all (a whole number of runs), held densely on
+    chip. Row i of the block is DRAM row `starts[2] + (i // row_run) * row_step + i % row_run`.
+    """
 
     tensor: str
     starts: tuple[Expr, ...]
     extents: tuple[Expr, ...]
+    row_step: int = 1
+    row_run: int = 1
 
     def text(self) -> str:
         dims = []
-        for s, e in zip(self.starts, self.extents):
-            dims.append(f"{s}:+{e.text(paren=True)}" if not (s == 0 and e == 1) else "0")
+        for j, (s, e) in enumerate(zip(self.starts, self.extents)):
+            d = f"{s}:+{e.text(paren=True)}" if not (s == 0 and e == 1) else "0"
+            if j == 2 and self.row_step > 1:
+                d += f" step {self.row_step}" + (f" runs of {self.row_run}" if self.row_run > 1 else "")
+            dims.append(d)
         return f"{self.tensor}[{', '.join(dims)}]"
 
 

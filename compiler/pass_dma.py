@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from vta.isa.opcodes import MemType
 
-from .expr import Expr, as_expr, emax, var
+from .errors import CompileError
+from .expr import Expr, as_expr, emax, floordiv, var
 from .loop_ir import Copy, Dma, DmaGroup, For, Func, Stmt, TensorDecl, rewrite
 
 
@@ -17,7 +18,9 @@ def inject_dma(func: Func) -> Func:
     cut where it stops being contiguous: the innermost dimensions that the region
     covers fully merge into one long row, the next one gives the rows, and loops run
     over the rest. The on-chip side is dense over the region's box (as the ISA's
-    LOAD/STORE require).
+    LOAD/STORE require). A load with strided rows (Region.row_step) becomes one transfer
+    per (n, c) plane whose DRAM row stride skips the unused rows: a DMA row is one run of
+    rows (a run of several rows only when the region's columns are whole rows).
     """
     tensors = {t.name: t for t in func.tensors}
     return func.with_body(rewrite(func.body, lambda s: _lower(s, tensors) if isinstance(s, Copy) else None))
@@ -34,6 +37,8 @@ def _lower(c: Copy, tensors: dict[str, TensorDecl]) -> Stmt:
     t = tensors[c.region.tensor]
     D = t.shape
     s, e = c.region.starts, c.region.extents
+    if c.region.row_step > 1:
+        return _lower_strided(c, t)
     mem = t.mem if c.direction == "load" else MemType.OUT
     padded_hw = c.direction == "load" and (c.pad[2] or c.pad[3])
     if padded_hw:
@@ -69,6 +74,26 @@ def _lower(c: Copy, tensors: dict[str, TensorDecl]) -> Stmt:
         y, stride, sram = as_expr(1), x, as_expr(0)
     dma = Dma(c.direction, mem, sram, t.name, offset, x, y, stride, (as_expr(0),) * 4)
     return DmaGroup(c.direction, c.ref, c.region, _wrap(dma, loops))
+
+
+def _lower_strided(c: Copy, t: TensorDecl) -> Stmt:
+    """A load of runs of `row_run` rows every `row_step` rows: per (n, c) plane, DMA rows of one run
+    (zero padding on the columns only), DRAM row stride `row_step` tensor rows."""
+    D = t.shape
+    s, e = c.region.starts, c.region.extents
+    run, step = c.region.row_run, c.region.row_step
+    whole = s[3] == 0 and e[3] == D[3] and not c.pad[3]
+    if c.direction != "load" or c.pad[2] or not (run == 1 or whole):
+        raise CompileError(f"internal: a strided-row {c.direction} of {c.region.text()} needs "
+                           "loads without row padding, and runs of one row unless its columns are whole rows")
+    x0 = emax(0, -s[3]) if c.pad[3] else as_expr(0)
+    x1 = emax(0, s[3] + e[3] - D[3]) if c.pad[3] else as_expr(0)
+    i0, i1 = _loop_var(e[0], "d0"), _loop_var(e[1], "d1")
+    offset = ((s[0] + i0) * D[1] + s[1] + i1) * (D[2] * D[3]) + s[2] * D[3] + s[3] + x0
+    sram = (i0 * e[1] + i1) * e[2] * e[3]
+    dma = Dma(c.direction, t.mem, sram, t.name, offset, (e[3] - x0 - x1) * run, floordiv(e[2], run),
+              as_expr(D[3] * step), (as_expr(0), as_expr(0), x0, x1))
+    return DmaGroup(c.direction, c.ref, c.region, _wrap(dma, [("d0", e[0]), ("d1", e[1])]))
 
 
 def _loop_var(extent: Expr, name: str) -> Expr:

@@ -66,7 +66,7 @@ class _Lowerer:
     def group(self, g: DmaGroup) -> None:
         env = self.env
         key = (g.region.tensor, tuple(e.evaluate(env) for e in g.region.starts),
-               tuple(e.evaluate(env) for e in g.region.extents))
+               tuple(e.evaluate(env) for e in g.region.extents), g.region.row_step, g.region.row_run)
         dmas: list[SDma] = []
         self._dmas(g.body, dmas)
         if self.buffers[g.ref.buffer].dynamic:

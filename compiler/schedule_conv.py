@@ -8,7 +8,8 @@ Loop structure (order "spatial"; "channel" puts the output-channel tile loop out
         residual tile -> INP                            (if AddResidual)
         acc[t] = 0                                      (MIN-init: acc[t] = min(acc[t], init[channel]))
         for r (reduction steps):
-            input window -> INP   (zero padding from the convolution's pad)
+            input window -> INP   (zero padding from the convolution's pad; only the rows the
+                                   taps read when they skip rows: plan.packed_rows)
             weight block -> WGT
             per phase: acc[t] += inp * wgt              (scalar nest with b/j/k lanes)
         epilogue on acc[t]                              (ALU; AddResidual: GEMM with identity)
@@ -99,7 +100,9 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str, min_init: Mi
     oh0, ow0 = q0h * rows.out_step, q0w * cols.out_step
     the = tile_extent(plan.tq_h * rows.out_step, spec.oh, oh0)
     twe = tile_extent(plan.tq_w * cols.out_step, spec.ow, ow0)
-    ihe = (qhe - 1) * rows.in_step + rows.hi - rows.lo
+    # packed rows (tiling.packs_rows): the window holds the run of rows each q reads, q after q
+    run = rows.run if plan.packed_rows else 0
+    ihe = qhe * run if run else (qhe - 1) * rows.in_step + rows.hi - rows.lo
     iwe = (qwe - 1) * cols.in_step + cols.hi - cols.lo
     red = var("r") if plan.n_red > 1 else Z
     if plan.tu:
@@ -144,7 +147,7 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str, min_init: Mi
     step: list[Stmt] = [
         Copy("load", Ref("inp", Z, "x"),
              Region("x", (nb0, c_start, q0h * rows.in_step + rows.lo, q0w * cols.in_step + cols.lo),
-                    (nbe, c_ext, ihe, iwe)),
+                    (nbe, c_ext, ihe, iwe), *((rows.in_step, run) if run else ())),
              pad=(False, False, rows.pad_possible, cols.pad_possible)),
         Copy("load", Ref("wgt", Z, "w"), Region("w", (co0, l0, Z, Z), (coe, lte, as_expr(T), as_expr(1)))),
     ]
@@ -169,7 +172,7 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str, min_init: Mi
                            ("ow", cols.out_step)))
         inp = Access(Ref("inp", Z, "x"), as_expr(ph.row.base - rows.lo) * IW + (ph.col.base - cols.lo),
                      steps(("nb", IN), ("u", spec.span * IA), ("ci", IA), ("kh", IW), ("kw", one),
-                           ("oh", rows.in_step * IW), ("ow", cols.in_step)))
+                           ("oh", (run or rows.in_step) * IW), ("ow", cols.in_step)))
         wgt = Access(Ref("wgt", Z, "w"), as_expr(ph.tap_offset),
                      steps(("u", spec.cpg * WC), ("co", WC), ("ci", WL), ("kh", mw), ("kw", one)))
         note = "" if len(spec.phases) == 1 else f"phase rows {ph.row.r} mod {rows.out_step}, cols {ph.col.r} mod {cols.out_step}"

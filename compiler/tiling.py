@@ -75,6 +75,7 @@ class ConvPlan:
     residual: bool
     bias_gemm: bool = False
     min_init: bool = False
+    packed_rows: bool = False  # the input window holds only the rows the taps read (packs_rows)
 
     @property
     def acc_bias(self) -> bool:
@@ -153,13 +154,29 @@ class ConvPlan:
 
     def text(self) -> str:
         s = self.spec
+        packed = f" (rows {s.rows.run} of every {s.rows.in_step})" if self.packed_rows else ""
         return (f"{self.tiles.text()}: tile {self.tiles.batch}x{self.cot}x{self.th}x{self.tw} "
                 f"(batch blocks x out blocks x rows x cols), {self.in_blocks} in blocks x {self.in_rows}x"
-                f"{self.in_cols} window, {self.n_red} reduction steps; INP {self.inp_slots}x{self.s_inp}"
+                f"{self.in_cols} window{packed}, "
+                f"{self.n_red} reduction steps; INP {self.inp_slots}x{self.s_inp}"
                 f"{f' + 2x{self.s_res}' if self.residual else ''} of {s.config.inp_depth}, WGT {self.wgt_slots}x"
                 f"{self.s_wgt}{' + 1' if self.residual else ''}{f' + {s.cob} bias' if self.bias_gemm else ''} of "
                 f"{s.config.wgt_depth}, ACC {self.tiles.vthreads}x{self.s_acc}{f' + {s.cob}' if self.acc_bias else ''}"
                 f"{f' + {s.cob} init' if self.min_init else ''} of {s.config.acc_depth}")
+
+
+def whole_rows(spec: ConvSpec, tq_w: int) -> bool:
+    """Whether a tile's input column window is whole tensor rows (so consecutive rows are contiguous in DRAM)."""
+    return tq_w >= spec.cols.q_total and spec.cols.window(0, spec.cols.q_total) == (0, spec.cols.size_in)
+
+
+def packs_rows(spec: ConvSpec, tq_w: int) -> bool:
+    """Whether a tile's input window holds only the rows its taps read (`Dim1D.skips`: e.g. every other
+    row of a 1x1 stride-2 conv), loaded with a DRAM row stride of `in_step` rows. Kernels of one row:
+    always. Taps over several rows: only when the column window is whole rows, so each run of rows
+    is one DMA row (the 2D DMA cannot skip within a row, and a run per DMA would cost a DMA per q)."""
+    rows = spec.rows
+    return rows.skips and (rows.run == 1 or whole_rows(spec, tq_w))
 
 
 def make_plan(spec: ConvSpec, tiles: Tiles, *, bias: bool, residual: bool, bias_gemm: bool = False,
@@ -208,7 +225,8 @@ def make_plan(spec: ConvSpec, tiles: Tiles, *, bias: bool, residual: bool, bias_
             raise fail(f"tile co={cot} must divide the {spec.cpg} output blocks of a group unit")
         tu = 0
         cit = min(tiles.ci, spec.span)
-    in_rows = rows.window(0, tq_h)[1]
+    packed_rows = packs_rows(spec, tq_w)
+    in_rows = tq_h * rows.run if packed_rows else rows.window(0, tq_h)[1]
     in_cols = cols.window(0, tq_w)[1]
     in_blocks = tu * cit if tu else cit
     th = min(tq_h * rows.out_step, spec.oh)
@@ -225,7 +243,8 @@ def make_plan(spec: ConvSpec, tiles: Tiles, *, bias: bool, residual: bool, bias_
         inp_slots = 1
     else:
         need = 2 * (s_inp + s_res) + ones
-        raise fail(f"INP buffer: the input block ({in_blocks} channel blocks x {in_rows}x{in_cols} window"
+        raise fail(f"INP buffer: the input block ({in_blocks} channel blocks x {in_rows}x{in_cols} "
+                   f"{'used rows of the ' if packed_rows else ''}window"
                    f"{f' x {batch} batch blocks' if batch > 1 else ''} = {s_inp} elements"
                    f"{f', plus a {s_res}-element residual tile' if residual else ''}) needs {need} of "
                    f"{cfg.inp_depth} elements double-buffered")
@@ -248,4 +267,4 @@ def make_plan(spec: ConvSpec, tiles: Tiles, *, bias: bool, residual: bool, bias_
         raise fail("tile too large for the instruction loop fields")
     return ConvPlan(spec, Tiles(tiles.h, tiles.w, cot, cit, batch, vt, tiles.order), tq_h, tq_w, tu, cot, cit,
                     in_rows, in_cols, s_inp, s_res, s_wgt, s_acc, inp_slots, wgt_slots, bias, residual, bias_gemm,
-                    min_init)
+                    min_init, packed_rows)

@@ -68,6 +68,21 @@ class Dim1D:
         return q0 * self.in_step + self.lo, (n - 1) * self.in_step + self.hi - self.lo
 
     @property
+    def skips(self) -> bool:
+        """The taps read a strided subset of every window: one phase with fewer taps than the stride
+        (a 1x1 stride-2 conv reads every other row), wholly inside the input. A window can then
+        hold just the used positions, `len(taps)` of every `in_step` (schedule_conv packs rows so).
+        Windows that may need zero padding keep the dense form, to keep this simple: the DMA's
+        row pads would have to be counted in runs of taps and the DRAM start moved to the first
+        run inside the input (no ResNet-style strided 1x1 conv is padded)."""
+        return len(self.phases) == 1 and len(self.phases[0].taps) < self.in_step and not self.pad_possible
+
+    @property
+    def run(self) -> int:
+        """Consecutive positions a q reads (the taps of the one phase of a `skips` dimension)."""
+        return max(len(p.taps) for p in self.phases)
+
+    @property
     def pad_possible(self) -> bool:
         last = (self.q_total - 1) * self.in_step + self.hi
         return self.lo < 0 or last > self.size_in
@@ -89,8 +104,11 @@ class Dim1D:
                 worst = max(worst, -s, s + e - self.size_in)
         return worst
 
-    def data_extent_sum(self, tq: int) -> int:
-        """Sum over q-tiles of size tq of the in-bounds part of each window (DRAM elements loaded)."""
+    def data_extent_sum(self, tq: int, packed: bool = False) -> int:
+        """Sum over q-tiles of size tq of the in-bounds part of each window (DRAM elements loaded);
+        `packed` (a `skips` dimension): only the used positions are loaded."""
+        if packed:
+            return self.q_total * self.run
         total = 0
         for q0 in range(0, self.q_total, tq):
             s, e = self.window(q0, min(tq, self.q_total - q0))
