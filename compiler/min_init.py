@@ -1,19 +1,25 @@
-"""MIN-init: fold the accumulator reset and the bias of a `>> s, + bias, clamp` tail into one ALU MIN per vector.
+"""MIN-init: fold the accumulator reset and the bias of a conv tail into one ALU MIN per vector.
 
 The conv template normally zeroes each output vector (a GEMM reset) and adds the bias
-after the shift (a GEMM or a tensor ALU ADD): two compute-stage micro-ops per vector.
-When the tail is `[>> s], + bias, clamps` with a lower clamp, both fold into
+(a GEMM or a tensor ALU ADD): two compute-stage micro-ops per vector. When the tail is
+`[+ bias] [>> s] [+ bias] [+ residual] clamps` (one bias, before or after the shift; the
+residual after both) with a lower clamp, reset and bias fold into
 
-    acc = MIN(acc, I_c)    with I_c = (b_c + D) << s      (one tensor ALU op, src per channel)
-    acc += conv GEMMs;  acc >>= s;  clamps with every bound c replaced by c + D
+    acc = MIN(acc, I_c)    with I_c = (b_c << k) + (D << s)     (one tensor ALU op, src per channel)
+    acc += conv GEMMs;  acc >>= s;  [acc += residual];  clamps with every bound c replaced by c + D
 
+where k = s when the bias follows the shift, 0 when it precedes it. With x the conv sum,
+(x + (b_c << k) + (D << s)) >> s is (((x >> k) + b_c) >> (s - k)) + D, the reference's
+value after its bias and shift plus D, exactly (a floor shift of an integer plus a multiple of
+2^s); the int8 residual (added by an identity GEMM) and min/max clamps carry D through.
 D is a multiple of 2^out_width, so the stored low bits are those of the reference.
 After the tail every entry holds at least L + D (L: the clamps' lower bound) and
 the prologue resets the op's ACC regions once (0 >= L + D), so with I_c <= L + D the
 MIN always yields I_c: no reset is needed between tiles, whatever ACC held before the
-program. The result is exact when no int32 wrap can occur, which `plan_min_init`
-proves per output channel from the weights (inputs are int8, padding is 0); otherwise
-it returns None with the reason and the op keeps the reset-and-bias lowering.
+program. The result is exact when no int32 wrap can occur, in the reference or here,
+which `plan_min_init` proves per output channel from the weights (inputs are int8,
+padding is 0); otherwise it returns None with the reason and the op keeps the
+reset-and-bias lowering.
 """
 
 from __future__ import annotations
@@ -37,12 +43,25 @@ class MinInit:
 
     offset: int  # D, a multiple of 2^out_width
     shift: int  # s (0 when the tail has no Shr)
+    bias_shift: int  # k: s when the bias follows the shift, 0 when it precedes it
     lower: int  # L, the clamps' lower bound (the tail leaves every entry >= L + D)
-    init: np.ndarray  # int64 (padded output channels,): I_c = (b_c + D) << s; padding channels L + D
-    tail: tuple  # the actions after the GEMMs: the Shr (if any), then the clamps with bounds + D
+    init: np.ndarray  # int64 (padded output channels,): I_c = (b_c << k) + (D << s); padding channels L + D
+    tail: tuple  # the actions after the GEMMs: the Shr (if any), the residual (if any), the clamps with bounds + D
 
     def text(self) -> str:
-        return f"min-init (offset D={self.offset}, shift {self.shift}, every entry >= {self.lower + self.offset})"
+        return (f"min-init (offset D={self.offset}, init (b << {self.bias_shift}) + (D << {self.shift}), "
+                f"every entry >= {self.lower + self.offset})")
+
+
+@dataclass(frozen=True)
+class Tail:
+    """An epilogue MIN-init can fold: `[+ bias] [>> s] [+ bias] [+ residual] clamps` with one bias."""
+
+    shr: tuple  # the shift action, or ()
+    shift: int  # s
+    bias_shift: int  # k: s when the bias follows the shift, 0 when it precedes it
+    residual: bool
+    clamps: tuple
 
 
 def alu_imm_range(config: Config) -> tuple[int, int]:
@@ -51,20 +70,25 @@ def alu_imm_range(config: Config) -> tuple[int, int]:
     return -(1 << (width - 1)), (1 << (width - 1)) - 1
 
 
-def split_tail(actions: list[Action]) -> tuple[list[Action], int, list[Action]] | None:
-    """(the shift action or [], s, clamps) when the actions are `[shr s] bias clamp...` with 0 <= s < 32."""
+def split_tail(actions: list[Action]) -> Tail | None:
+    """The actions as a Tail when they are `[bias] [shr s] [bias] [residual] clamp...` with one bias, 0 <= s < 32."""
     acts = list(actions)
-    shr: list[Action] = []
-    if acts and acts[0][0] == "alu" and acts[0][1] == "shr":
-        shr = [acts.pop(0)]
-        if not 0 <= shr[0][2] < 32:
+    bias_first = acts[:1] == [("bias",)]
+    acts = acts[bias_first:]
+    shr = tuple(acts[:1]) if acts[:1] and acts[0][:2] == ("alu", "shr") else ()
+    acts = acts[len(shr):]
+    if shr and not 0 <= shr[0][2] < 32:
+        return None
+    if not bias_first:
+        if acts[:1] != [("bias",)]:
             return None
-    if len(acts) < 2 or acts[0] != ("bias",):
+        acts = acts[1:]
+    residual = acts[:1] == [("residual",)]
+    clamps = tuple(acts[residual:])
+    if not clamps or not all(a[0] == "alu" and a[1] in CLAMPS for a in clamps):
         return None
-    clamps = acts[1:]
-    if not all(a[0] == "alu" and a[1] in CLAMPS for a in clamps):
-        return None
-    return shr, (shr[0][2] if shr else 0), clamps
+    shift = shr[0][2] if shr else 0
+    return Tail(shr, shift, 0 if bias_first else shift, residual, clamps)
 
 
 def clamp_bounds(clamps: list[Action]) -> tuple[float, list[int]]:
@@ -113,46 +137,58 @@ def plan_min_init(actions: list[Action], dense_kernel: np.ndarray, bias: np.ndar
                   channels_padded: int) -> tuple[MinInit | None, str]:
     """The MIN-init lowering of a conv op's epilogue if it is provably exact, else (None, why not).
 
-    Conditions: the tail is `[>> s] + bias clamps` with a lower clamp; every shifted clamp
-    bound fits the ALU immediate; and, for every output channel c and every partial conv
-    sum x, I_c <= L + D, x + I_c and the reference's x and (x >> s) + b_c stay within the
-    accumulator's range. D is the most negative multiple of 2^out_width that satisfies them.
+    Conditions: the tail is a `Tail` with a lower clamp; every shifted clamp bound fits the
+    ALU immediate; L + D <= 0; and, for every output channel c, every partial conv sum x and
+    every residual r (int8, when the tail has one): I_c <= L + D, and x + I_c, the value
+    after the shift plus D + r, and the reference's x, (x >> k) + b_c and value + r stay
+    within the accumulator's range. D is the most negative multiple of 2^out_width that
+    satisfies them.
     """
     tail = split_tail(actions)
     if tail is None or bias is None:
-        return None, "the tail is not [>> s] + bias clamps"
-    shr, shift, clamps = tail
-    low, consts = clamp_bounds(clamps)
+        return None, "the tail is not [+ bias] [>> s] [+ bias] [+ residual] clamps, with one bias"
+    shift, k = tail.shift, tail.bias_shift
+    low, consts = clamp_bounds(list(tail.clamps))
     if low == -np.inf:
         return None, "the clamps give no lower bound"
     low = int(low)
     imm_lo, imm_hi = alu_imm_range(config)
     top = 1 << (config.acc_width - 1)
     acc_min, acc_max = -top, top - 1
+    res = 1 << (config.inp_width - 1)  # the residual is loaded into INP: int8 on the default core
+    r_lo, r_hi = (-res, res - 1) if tail.residual else (0, 0)
     xlo, xhi = conv_sum_range(dense_kernel, config)
     b = bias.astype(np.int64)
+    bk = b << k  # I_c = bk + D * 2^s
+    v_lo, v_hi = (xlo + bk) >> shift, (xhi + bk) >> shift  # the reference's value after bias and shift
     if xlo.min(initial=0) < acc_min or xhi.max(initial=0) > acc_max:
         return None, "the convolution sum itself may wrap"
-    if ((xlo >> shift) + b).min(initial=0) < acc_min or ((xhi >> shift) + b).max(initial=0) > acc_max:
-        return None, "the reference (x >> s) + bias may wrap"
+    if ((xlo >> k) + b).min(initial=0) < acc_min or ((xhi >> k) + b).max(initial=0) > acc_max or \
+            (v_lo + r_lo).min(initial=0) < acc_min or (v_hi + r_hi).max(initial=0) > acc_max:
+        return None, "the reference's bias or residual add may wrap"
     m, p = 1 << config.out_width, 1 << shift
     # D's interval: the immediates, 0 >= L + D (the prologue's reset), then per channel
-    # I_c + xlo >= acc_min (lower bound on D) and I_c <= L + D, I_c + xhi <= acc_max (upper).
-    d_lo = max(imm_lo - min(consts + [low]), int((-((xlo - acc_min) // p) - b).max(initial=-top)))
-    d_hi = min(imm_hi - max(consts + [low]), -low, int((((acc_max - xhi) // p) - b).min(initial=top)))
+    # I_c + xlo >= acc_min and v + D + r >= acc_min (lower bounds on D); I_c <= L + D,
+    # I_c + xhi <= acc_max and v + D + r <= acc_max (upper)
+    lows = [imm_lo - min(consts + [low]), -((xlo + bk - acc_min) // p), acc_min - r_lo - v_lo]
+    highs = [imm_hi - max(consts + [low]), -low, (acc_max - xhi - bk) // p, acc_max - r_hi - v_hi]
     if p > 1:
-        d_hi = min(d_hi, int(((low - b * p) // (p - 1)).min(initial=top)))
+        highs.append((low - bk) // (p - 1))
     elif b.size and int(b.max()) > low:
         return None, f"with no shift every bias must be <= the lower clamp {low}"
+    d_lo = max(int(np.max(v, initial=-top)) for v in lows)
+    d_hi = min(int(np.min(v, initial=top)) for v in highs)
     d = -((-d_lo) // m) * m  # the smallest multiple of m >= d_lo
     if d > d_hi:
         return None, "no offset D keeps the init below the lower clamp without int32 overflow"
     init = np.full(channels_padded, low + d, dtype=np.int64)
-    init[: len(b)] = (b + d) * p
+    init[: len(b)] = bk + d * p
     # the conditions, checked directly on the chosen D
-    ok = (init[: len(b)] <= low + d).all() and (init[: len(b)] + xlo >= acc_min).all() and \
-        (init[: len(b)] + xhi <= acc_max).all() and imm_lo <= min(consts + [low]) + d and \
-        max(consts + [low]) + d <= imm_hi and low + d <= 0 and d % m == 0
+    i = init[: len(b)]
+    ok = (i <= low + d).all() and (i + xlo >= acc_min).all() and (i + xhi <= acc_max).all() and \
+        (v_lo + d + r_lo >= acc_min).all() and (v_hi + d + r_hi <= acc_max).all() and \
+        imm_lo <= min(consts + [low]) + d and max(consts + [low]) + d <= imm_hi and low + d <= 0 and d % m == 0
     if not ok:
         return None, "internal: the chosen offset fails a condition"
-    return MinInit(d, shift, low, init, tuple(shr + shift_clamps(clamps, d))), "min-init"
+    after = tail.shr + (("residual",),) * tail.residual + tuple(shift_clamps(list(tail.clamps), d))
+    return MinInit(d, shift, k, low, init, after), "min-init"

@@ -133,3 +133,27 @@ def test_min_init_matches_fsim_and_numpy_on_tsim_after_another_op(devices):
         dirty.run(dev, rng.integers(-128, 128, (1, 24, 12, 12), dtype=np.int8))
     _same(conv, devices, x)
     assert np.array_equal(conv.run(devices[1], x), ref.upstream_tail(ref.conv2d(x, w, (2, 2), (0, 0)), b))
+
+
+def test_min_init_with_bias_first_and_residual_matches_numpy_on_tsim(devices):
+    """The quantized models' tail `+ bias, >> s, + residual, clip` as MIN-init: the residual GEMM after SHR
+    carries the offset; extreme residuals included."""
+    rng = np.random.default_rng(26)
+    x = rng.integers(-128, 128, (1, 32, 10, 9), dtype=np.int8)
+    w = rng.integers(-128, 128, (48, 32, 3, 3), dtype=np.int8)
+    b = rng.integers(-(1 << 17), 1 << 17, 48).astype(np.int32)
+    conv = ops.conv2d(w, b, input_shape=x.shape, padding=1, min_init=True,
+                      epilogue=(ops.AddBias(), ops.Shr(10), ops.AddResidual(), ops.Clip(0, 127)),
+                      tiles=ops.Tiles(h=4, w=9, co=2, ci=1, vthreads=2))
+    assert conv.min_init is not None and conv.min_init.bias_shift == 0
+    res = rng.integers(-128, 128, conv.output_shape, dtype=np.int8)
+    res.flat[::5], res.flat[2::7] = -128, 127
+    y = conv.run(devices[1], x, residual=res)
+    acc = np.zeros(conv.output_shape, np.int64)
+    xp = np.pad(x.astype(np.int64), ((0, 0), (0, 0), (1, 1), (1, 1)))
+    for kh in range(3):
+        for kw in range(3):
+            acc += np.einsum("nchw,oc->nohw", xp[:, :, kh:kh + 10, kw:kw + 9], w[:, :, kh, kw].astype(np.int64))
+    want = np.clip(((acc + b.reshape(1, -1, 1, 1)) >> 10) + res, 0, 127).astype(np.int8)
+    assert np.array_equal(y, want)
+    _same(conv, devices, x, residual=res)
