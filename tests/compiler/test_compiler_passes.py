@@ -11,6 +11,7 @@ from vta.compiler import ops, pass_stream, pipeline
 from vta.compiler.codegen import ALU, GEMM, LOAD, POP, PUSH, Program
 from vta.compiler.expr import emax, emin, floordiv, mod, var
 from vta.compiler.loop_ir import Contract, Copy, Elementwise, Fill, For, walk
+from vta.compiler.stream import SNest, SStore
 from vta.isa.config import Config
 from vta.isa.opcodes import MemType, Stage
 from vta.jit import open_device
@@ -87,6 +88,48 @@ def test_ir_before_and_after_the_loop_passes():
     # sink_static_loads: the bias blocks load after the first tile's GEMMs, just before the bias GEMM
     bias_load = next(i for i, line in enumerate(prog) if "biasw+0" in line)
     assert first_gemm < bias_load and "push_alu" in prog[bias_load - 1]
+
+
+def test_virtual_threads_run_their_tails_in_turn_and_init_before_their_first_gemm():
+    """A thread's tail ALU ops are contiguous in the compute queue and its store waits only for them, so it
+    overlaps the other thread's tail; thread 1's MIN-init follows thread 0's first GEMM of the tile."""
+    rng = np.random.default_rng(SEED)
+    conv = ops.conv2d(_rand(rng, (64, 32, 1, 1)), rng.integers(-2000, 2000, 64).astype(np.int32),
+                      input_shape=(1, 32, 28, 28), stride=2, epilogue=(ops.Shr(8), ops.AddBias(), ops.Clip(0, 127)),
+                      tiles=ops.Tiles(h=2, w=14, co=4, ci=1, vthreads=2), min_init=True)
+    stream = conv.result.stream.ops
+    compute = [(i, op) for i, op in enumerate(stream) if isinstance(op, SNest) and not op.reset]
+
+    def kind(op) -> str:
+        return "gemm" if op.mode == "gemm" else "init" if op.imm is None else "tail"
+
+    labels = [(kind(op), op.dst.block.index) for _, op in compute]
+    assert {t for _, t in labels} == {0, 1}
+    # tails: every maximal run of one thread's tail ops is that thread's whole tail (SHR, MAX, MIN)
+    runs: list[list[int]] = []
+    for (k, t), (k0, t0) in zip(labels, [(None, None)] + labels):
+        if k == "tail":
+            if k0 == "tail" and t0 == t:
+                runs[-1].append(t)
+            else:
+                runs.append([t])
+    assert runs == [[t] * 3 for t in (0, 1, 0, 1, 0, 1, 0)]  # 7 row tiles, the last on thread 0
+    # each store waits for its thread's last tail op, which precedes the other thread's tail
+    pos = {i: n for n, (i, _) in enumerate(compute)}
+    stores = [op for op in stream if isinstance(op, SStore)]
+    assert len(stores) == 7
+    for st in stores:
+        last = max(w for w in st.waits if w in pos)
+        k, t = labels[pos[last]]
+        assert k == "tail" and t == st.block.index
+        after = labels[pos[last] + 1:pos[last] + 2]
+        assert not after or after[0] != ("tail", t)
+    # inits: thread 0's comes before its first GEMM, thread 1's between thread 0's and its own first GEMM
+    for n, (k, t) in enumerate(labels):
+        if k == "init":
+            assert labels[n + 1] == ("gemm", t)
+            if t == 1:
+                assert labels[n - 1] == ("gemm", 0)
 
 
 # ---------------------------------------------------------------------- dependency tokens
