@@ -44,6 +44,9 @@ class CostParams:
 
     compute_busy - (GEMM + ALU micro-ops) is ~70 cycles per compute instruction (micro-op
     fetch, pipeline fill and drain); load_busy - read beats is ~30 cycles per transfer.
+    part_insn_cycles: an ALU instruction of a split tail's second or later part, which follows
+    ALU instructions on a kernel already loaded (TSIM: ~2.5 cycles after one of the same unit,
+    ~8 per token push).
     """
 
     alu_cycles: float = 1.0
@@ -51,6 +54,7 @@ class CostParams:
     alu_tensor_reuse_cycles: float = 1.0
     insn_cycles: float = 70.0
     dma_cycles: float = 30.0
+    part_insn_cycles: float = 10.0
 
 
 DEFAULT = CostParams()
@@ -343,12 +347,13 @@ def simulate(stream: Stream, params: CostParams = DEFAULT) -> Prediction:
                     dur += params.dma_cycles + 4 * len(k) / bus
                     counts["insns"] += 1
                     counts["rd_bytes"] += 4 * len(k)
+                insn = params.part_insn_cycles if op.part > 1 else params.insn_cycles
                 if op.mode == "alu" and k.use_imm:
-                    dur += params.insn_cycles + n * params.alu_cycles
+                    dur += insn + n * params.alu_cycles
                     counts["alu"] += n
                 elif op.mode == "alu":
                     reuse = src_repeats(k)
-                    dur += (params.insn_cycles + (n - reuse) * params.alu_tensor_cycles
+                    dur += (insn + (n - reuse) * params.alu_tensor_cycles
                             + reuse * params.alu_tensor_reuse_cycles)
                     counts["alu"] += n
                 else:

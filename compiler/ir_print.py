@@ -27,7 +27,8 @@ def stmt_lines(s: Stmt, indent: int = 0) -> list[str]:
         arrow = "<-" if s.direction == "load" else "->"
         padded = [d for d, p in zip("nchw", s.pad) if p]
         extra = f"  (zero pad {','.join(padded)})" if padded else ""
-        return [f"{pad}{s.ref.text()} {arrow} {s.region.text()}{extra}"]
+        at = f"[{s.offset}:]" if s.offset != 0 else ""
+        return [f"{pad}{s.ref.text()}{at} {arrow} {s.region.text()}{extra}"]
     if isinstance(s, Contract):
         b, j, k = s.lanes
         note = f"  # {s.note}" if s.note else ""

@@ -165,6 +165,7 @@ class Copy(Stmt):
     ref: Ref
     region: Region
     pad: tuple[bool, bool, bool, bool] = (False, False, False, False)
+    offset: Expr = field(default_factory=lambda: as_expr(0))  # where the dense box starts inside the block
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,7 @@ class Elementwise(Stmt):
     src: Access | None = None
     imm: int | tuple[int, int] | None = None
     note: str = ""
+    part: int = 0  # k > 0: part k of a tail split with its store (schedule_conv._chunked_tail)
 
 
 @dataclass(frozen=True)
@@ -251,6 +253,7 @@ class UopNest(Stmt):
     imm: int | None = None
     loops: tuple[str, ...] | None = None  # set by fold_uop_loops: outer, inner
     note: str = ""
+    part: int = 0  # from the Elementwise it came from
 
 
 @dataclass(frozen=True)

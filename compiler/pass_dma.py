@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from vta.isa.opcodes import MemType
 
 from .errors import CompileError
@@ -23,7 +25,16 @@ def inject_dma(func: Func) -> Func:
     rows (a run of several rows only when the region's columns are whole rows).
     """
     tensors = {t.name: t for t in func.tensors}
-    return func.with_body(rewrite(func.body, lambda s: _lower(s, tensors) if isinstance(s, Copy) else None))
+    return func.with_body(rewrite(func.body, lambda s: _lower_at(s, tensors) if isinstance(s, Copy) else None))
+
+
+def _lower_at(c: Copy, tensors: dict[str, TensorDecl]) -> Stmt:
+    """`_lower`, with the on-chip side moved to start at the Copy's offset inside its block."""
+    g = _lower(c, tensors)
+    if c.offset == 0:
+        return g
+    moved = rewrite(g.body, lambda s: dataclasses.replace(s, sram=s.sram + c.offset) if isinstance(s, Dma) else None)
+    return dataclasses.replace(g, body=moved)
 
 
 def _prod(xs: list[Expr | int]) -> Expr:

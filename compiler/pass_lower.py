@@ -105,4 +105,4 @@ class _Lowerer:
         dst = self.operand(n.dst.ref, n.dst.base.evaluate(env))
         src = self.operand(n.src.ref, n.src.base.evaluate(env)) if n.src is not None else None
         wgt = self.operand(n.wgt.ref, n.wgt.base.evaluate(env)) if n.wgt is not None else None
-        self.ops.append(SNest(n.mode, dst, src, wgt, axes, n.loops or (), n.reset, n.alu_op, n.imm))
+        self.ops.append(SNest(n.mode, dst, src, wgt, axes, n.loops or (), n.reset, n.alu_op, n.imm, part=n.part))

@@ -279,19 +279,49 @@ def _build(op: SNest, d0: int, s0: int, w0: int, loop_axes: list, uop_axes: list
 
 
 # ---------------------------------------------------------------------- insert_dependency_tokens
-def _resources(op: Op) -> tuple[list[tuple], list[tuple]]:
-    """(reads, writes) of on-chip regions that another pipeline stage may also touch."""
+def _out_span(op: Op) -> tuple[tuple[str, int], int, int] | None:
+    """The OUT region a store reads or a non-reset nest writes, and the span [lo, hi) of its elements
+    (offsets inside the region) that the op may touch."""
+    if isinstance(op, SStore):
+        return ((op.block.buffer, op.block.index), min(d.sram for d in op.dmas),
+                max(d.sram + d.x * d.y for d in op.dmas))
+    if isinstance(op, SNest) and not (op.mode == "gemm" and op.reset):
+        lo = hi = op.dst.offset
+        for a in op.axes:
+            lo += min(0, (a[1] - 1) * a[2])
+            hi += max(0, (a[1] - 1) * a[2])
+        return (op.dst.block.buffer, op.dst.block.index), lo, hi + 1
+    return None
+
+
+def _out_parts(ops: list[Op]) -> dict[int, list[tuple]]:
+    """Per op index, the OUT resources it touches: a region cut at every span boundary any op of the
+    stream uses, so an op touches only the parts its span covers (a chunk's store, the parts of its chunk)."""
+    spans = {i: sp for i, op in enumerate(ops) if (sp := _out_span(op)) is not None}
+    cuts: dict[tuple, set[int]] = {}
+    for region, lo, hi in spans.values():
+        cuts.setdefault(region, set()).update((lo, hi))
+    bounds = {region: sorted(c) for region, c in cuts.items()}
+    out = {}
+    for i, (region, lo, hi) in spans.items():
+        b = bounds[region]
+        out[i] = [("out", *region, p) for p in b[bisect.bisect_left(b, lo):bisect.bisect_left(b, hi)]]
+    return out
+
+
+def _resources(op: Op, out: list[tuple]) -> tuple[list[tuple], list[tuple]]:
+    """(reads, writes) of on-chip regions that another pipeline stage may also touch; `out`: its OUT parts."""
     if isinstance(op, SLoad):
         return [], [("sram", op.block.buffer, op.base)]
     if isinstance(op, SStore):
-        return [("out", op.block.buffer, op.block.index)], []
+        return out, []
     if isinstance(op, SNest):
         if op.mode == "gemm" and op.reset:
             return [], []  # a reset clears ACC, not OUT: it need not wait for a store of the region
         reads = []
         if op.mode == "gemm":
             reads = [("sram", o.block.buffer, o.base) for o in (op.src, op.wgt)]
-        return reads, [("out", op.dst.block.buffer, op.dst.block.index)]
+        return reads, out
     return [], []
 
 
@@ -303,7 +333,9 @@ def insert_dependency_tokens(stream: Stream) -> Stream:
     load overwrites a slot a GEMM read; a GEMM rewrites an OUT region a store read) and
     WAW are found on the unrolled stream, so dependencies carried from one tile or
     reduction step to the next are found like any other. An edge implied by an earlier
-    one of the same stage pair is dropped; the remaining edges are ordered the same way
+    one of the same stage pair is dropped; an accumulator region is cut into parts at the
+    boundaries of the element spans ops touch, so a store of part of a tile waits only for
+    the ops that write that part; the remaining edges are ordered the same way
     on both sides, which is what the counting token queues need to pair each pop with
     its push. Tokens never cross a synchronize().
     """
@@ -311,6 +343,7 @@ def insert_dependency_tokens(stream: Stream) -> Stream:
     last_read: dict[tuple, dict[Stage, int]] = {}
     waited: dict[tuple[Stage, Stage], int] = {}
     ops = stream.ops
+    parts = _out_parts(ops)
     for i, op in enumerate(ops):
         op.pops, op.pushes, op.waits = [], [], []
         if isinstance(op, SSync):
@@ -321,7 +354,7 @@ def insert_dependency_tokens(stream: Stream) -> Stream:
         if isinstance(op, SLoad) and op.elided:
             continue
         st = op.stage
-        reads, writes = _resources(op)
+        reads, writes = _resources(op, parts.get(i, []))
         need: dict[Stage, int] = {}
         for r in reads:
             w = last_write.get(r)

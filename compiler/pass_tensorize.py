@@ -62,7 +62,7 @@ def _peel_diagonal(nest: UopNest) -> Stmt:
             v = var(a.var)
             inner = UopNest(nest.mode, _shift(nest.dst, v * a.dst), _shift(nest.src, v * a.src),
                             _shift(nest.wgt, v * a.wgt), tuple(b for b in nest.axes if b.var != a.var),
-                            nest.reset, nest.alu_op, nest.imm, nest.loops, nest.note)
+                            nest.reset, nest.alu_op, nest.imm, nest.loops, nest.note, nest.part)
             return For(a.var, a.extent, (_peel_diagonal(inner),))
     return nest
 
@@ -108,7 +108,8 @@ def tensorize_alu(func: Func) -> Func:
             else:
                 imm = arg
             nests.append(UopNest("alu", s.dst, src, None, tuple(_nest_axes(s.axes, s.dst, src, None)),
-                                 alu_op=opcode, imm=imm if src is None else None, note=s.note))
+                                 alu_op=opcode, imm=imm if src is None else None, note=s.note,
+                                 part=s.part))
         return tuple(nests)
 
     return func.with_body(rewrite(func.body, fn))

@@ -86,7 +86,7 @@ class _Interleaver:
         # tail: the ALU statements after the last load and the last GEMM, through a store, go thread by thread
         last = max((i for i, s in enumerate(stmts) if _has_load(s) or _has(s, Contract)), default=-1)
         tail = stmts[last + 1:]
-        if not any(isinstance(s, Copy) and s.direction == "store" for s in tail):
+        if not any(isinstance(x, Copy) and x.direction == "store" for x in walk(tail)):
             tail = ()
         head = stmts[:len(stmts) - len(tail)]
         # init: compute statements before the first GEMM, deferred for every thread but the first

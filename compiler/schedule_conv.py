@@ -18,6 +18,8 @@ Loop structure (order "spatial"; "channel" puts the output-channel tile loop out
 
 from __future__ import annotations
 
+import dataclasses
+
 from vta.isa.opcodes import MemType
 
 from .epilogue import Action
@@ -29,6 +31,9 @@ from .min_init import MinInit
 from .tiling import ConvPlan
 
 Z = as_expr(0)
+
+#: Parts the last tile's tail and store are cut into (see `_chunked_tail`; measured on TSIM in docs/compiler.md).
+TAIL_CHUNKS = 4
 
 
 def _axis(name: str, extent: Expr | int, nominal: int) -> Axis:
@@ -76,9 +81,52 @@ def nest_loops(loops: list[tuple], body: list[Stmt]) -> list[Stmt]:
     return stmts
 
 
-def schedule_conv(plan: ConvPlan, actions: list[Action], name: str, min_init: MinInit | None = None) -> Func:
+def _tile_env(order: list[str], counts: dict[str, int], bind: str | None, flat: int) -> dict[str, int]:
+    """Values of the tile loop variables (and the virtual thread) at tile number `flat` (row-major over `order`)."""
+    env: dict[str, int] = {}
+    for k in reversed(order):
+        i, flat = flat % counts[k], flat // counts[k]
+        if counts[k] > 1:
+            env[f"{k}_o"] = i // 2 if k == bind else i
+            if k == bind:
+                env["t"] = i % 2
+    return env
+
+
+def _chunked_tail(tail: list[Elementwise], acc_ref: Ref, starts: tuple[Expr, ...], ext: list[int],
+                  chunks: int) -> list[Stmt] | None:
+    """The last tile's trailing immediate ALU statements and store cut into `chunks` parts along its outermost
+    dimension longer than 1 (a contiguous range of the flat ACC tile and a box of the output):
+    part c's store waits only for part c's ALU ops and overlaps the later parts' (nothing else
+    is left to overlap the last store). None when there is nothing to cut."""
+    dim = next((j for j, e in enumerate(ext) if e > 1), None)
+    if chunks < 2 or dim is None or not tail:
+        return None
+    n = min(chunks, ext[dim])
+    stride = 1
+    for e in ext[dim + 1:]:
+        stride *= e
+    bounds = [ext[dim] * i // n for i in range(n + 1)]
+    out: list[Stmt] = []
+    for c in range(n):
+        lo, size = bounds[c], bounds[c + 1] - bounds[c]
+        off = as_expr(lo * stride)
+        axes = (_axis("e", size * stride, size * stride),)
+        for s in tail:
+            note = f"part {c + 1}/{n} of the tile" + (f"; {s.note}" if s.note else "")
+            out.append(dataclasses.replace(s, axes=axes, dst=Access(acc_ref, off, (("e", as_expr(1)),)),
+                                           note=note, part=c + 1))
+        box_s = tuple(st + lo if j == dim else st for j, st in enumerate(starts))
+        box_e = tuple(as_expr(size if j == dim else e) for j, e in enumerate(ext))
+        out.append(Copy("store", acc_ref, Region("out", box_s, box_e), offset=off))
+    return out
+
+
+def schedule_conv(plan: ConvPlan, actions: list[Action], name: str, min_init: MinInit | None = None,
+                  tail_chunks: int = TAIL_CHUNKS) -> Func:
     """The conv template's loop IR for one plan; `min_init` (with plan.min_init) replaces the accumulator
-    reset and the bias by one ALU MIN from per-channel init values and runs its shifted tail."""
+    reset and the bias by one ALU MIN from per-channel init values and runs its shifted tail.
+    `tail_chunks`: parts the last tile's trailing ALU ops and store are cut into (`_chunked_tail`)."""
     if plan.min_init != (min_init is not None):
         raise CompileError(f"{name}: internal: plan.min_init and the MIN-init lowering must be given together")
     spec = plan.spec
@@ -221,7 +269,41 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str, min_init: Mi
             writes_out = True
     if not writes_out and (not spec.full_coverage or empty):
         body.append(Elementwise("add", flat, flat_acc, imm=0, note="write OUT where no tap reaches"))
-    body.append(Copy("store", acc_ref, Region("out", (nb0, co0, oh0, ow0), (nbe, coe, the, twe))))
+    n_alu = 0  # the trailing immediate ALU statements over the whole tile: split with the store on the last tile
+    while (n_alu < len(body) and isinstance(body[-1 - n_alu], Elementwise) and body[-1 - n_alu].axes == flat
+           and body[-1 - n_alu].src is None):
+        n_alu += 1
+    tail = body[len(body) - n_alu:]
+    del body[len(body) - n_alu:]
+    store = Copy("store", acc_ref, Region("out", (nb0, co0, oh0, ow0), (nbe, coe, the, twe)))
+    starts = (nb0, co0, oh0, ow0)
+    n_tiles = 1
+    flat_tile = Z
+    for k in order:
+        flat_tile = flat_tile * counts[k] + idx[k]
+        n_tiles *= counts[k]
+    # the last tile of each of two virtual threads: their stores are the ones left with nothing to overlap
+    # (one thread: not split; the model then ranks C6's one-thread tiling first, which TSIM contradicts)
+    split = {}
+    for f in range(max(0, n_tiles - tiles.vthreads), n_tiles if tiles.vthreads == 2 else 0):
+        env = _tile_env(order, counts, bind, f)
+        chunked = _chunked_tail(tail, acc_ref, starts, [int(e.evaluate(env)) for e in (nbe, coe, the, twe)],
+                                tail_chunks)
+        if chunked is not None:
+            split[f] = chunked
+    if not split:
+        body += tail + [store]
+    elif n_tiles == 1:
+        body += split[0]
+    else:
+        first = min(split)
+        body.append(If(lt(flat_tile, first), tuple(tail + [store])))
+        # lt(f - 1, flat_tile) * lt(flat_tile, f + 1): flat_tile == f
+        for f, chunked in split.items():
+            body.append(If(lt(f - 1, flat_tile) * lt(flat_tile, f + 1), tuple(chunked)))
+        for f in range(first, n_tiles):
+            if f not in split:
+                body.append(If(lt(f - 1, flat_tile) * lt(flat_tile, f + 1), tuple(tail + [store])))
 
     prologue: list[Stmt] = []
     if plan.acc_bias:

@@ -93,6 +93,7 @@ class SNest(Op):
     alu_op: str = ""
     imm: int | None = None
     kernels: list[UopKernel] = field(default_factory=list)
+    part: int = 0  # k > 0: part k of a tail split with its store
 
     @property
     def stage(self) -> Stage:

@@ -92,7 +92,8 @@ def test_ir_before_and_after_the_loop_passes():
 
 def test_virtual_threads_run_their_tails_in_turn_and_init_before_their_first_gemm():
     """A thread's tail ALU ops are contiguous in the compute queue and its store waits only for them, so it
-    overlaps the other thread's tail; thread 1's MIN-init follows thread 0's first GEMM of the tile."""
+    overlaps the other thread's tail; on each thread's last tile, split into parts (`schedule_conv._chunked_tail`),
+    a part's store waits only for that part's ops; thread 1's MIN-init follows thread 0's first GEMM of the tile."""
     rng = np.random.default_rng(SEED)
     conv = ops.conv2d(_rand(rng, (64, 32, 1, 1)), rng.integers(-2000, 2000, 64).astype(np.int32),
                       input_shape=(1, 32, 28, 28), stride=2, epilogue=(ops.Shr(8), ops.AddBias(), ops.Clip(0, 127)),
@@ -103,33 +104,40 @@ def test_virtual_threads_run_their_tails_in_turn_and_init_before_their_first_gem
     def kind(op) -> str:
         return "gemm" if op.mode == "gemm" else "init" if op.imm is None else "tail"
 
-    labels = [(kind(op), op.dst.block.index) for _, op in compute]
-    assert {t for _, t in labels} == {0, 1}
-    # tails: every maximal run of one thread's tail ops is that thread's whole tail (SHR, MAX, MIN)
-    runs: list[list[int]] = []
-    for (k, t), (k0, t0) in zip(labels, [(None, None)] + labels):
+    labels = [(kind(op), op.dst.block.index, op.part) for _, op in compute]
+    assert {t for _, t, _ in labels} == {0, 1}
+    # tails: every maximal run of one thread's tail ops is that thread's whole tail (SHR, MAX, MIN), on the last
+    # tile of each thread once per part, parts in order
+    runs: list[list[tuple[int, int]]] = []
+    for (k, t, p), (k0, t0, _) in zip(labels, [(None, None, None)] + labels):
         if k == "tail":
             if k0 == "tail" and t0 == t:
-                runs[-1].append(t)
+                runs[-1].append((t, p))
             else:
-                runs.append([t])
-    assert runs == [[t] * 3 for t in (0, 1, 0, 1, 0, 1, 0)]  # 7 row tiles, the last on thread 0
-    # each store waits for its thread's last tail op, which precedes the other thread's tail
+                runs.append([(t, p)])
+    whole = [[(t, 0)] * 3 for t in (0, 1, 0, 1, 0)]
+    parts = [[(t, p) for p in (1, 2, 3, 4) for _ in range(3)] for t in (1, 0)]  # co=4: one block per part
+    assert runs == whole + parts  # 7 row tiles, the last on thread 0
+    # each store waits for its thread's last tail op of its tile or part, which precedes the other thread's tail
+    # (and, on a split tile, the thread's next part)
     pos = {i: n for n, (i, _) in enumerate(compute)}
     stores = [op for op in stream if isinstance(op, SStore)]
-    assert len(stores) == 7
+    assert len(stores) == 5 + 2 * 4
+    waited_parts: dict[int, list[int]] = {0: [], 1: []}
     for st in stores:
         last = max(w for w in st.waits if w in pos)
-        k, t = labels[pos[last]]
+        k, t, p = labels[pos[last]]
         assert k == "tail" and t == st.block.index
         after = labels[pos[last] + 1:pos[last] + 2]
-        assert not after or after[0] != ("tail", t)
+        assert not after or after[0] != ("tail", t, p)
+        waited_parts[t].append(p)
+    assert waited_parts == {0: [0, 0, 0, 1, 2, 3, 4], 1: [0, 0, 1, 2, 3, 4]}
     # inits: thread 0's comes before its first GEMM, thread 1's between thread 0's and its own first GEMM
-    for n, (k, t) in enumerate(labels):
+    for n, (k, t, _) in enumerate(labels):
         if k == "init":
-            assert labels[n + 1] == ("gemm", t)
+            assert labels[n + 1] == ("gemm", t, 0)
             if t == 1:
-                assert labels[n - 1] == ("gemm", 0)
+                assert labels[n - 1] == ("gemm", 0, 0)
 
 
 # ---------------------------------------------------------------------- dependency tokens

@@ -157,3 +157,24 @@ def test_min_init_with_bias_first_and_residual_matches_numpy_on_tsim(devices):
     want = np.clip(((acc + b.reshape(1, -1, 1, 1)) >> 10) + res, 0, 127).astype(np.int8)
     assert np.array_equal(y, want)
     _same(conv, devices, x, residual=res)
+
+
+@pytest.mark.parametrize("min_init", [False, True])
+def test_split_tail_matches_fsim_and_numpy_on_tsim(devices, min_init):
+    """The last tile of each of two virtual threads runs its tail and store in parts (schedule_conv._chunked_tail):
+    six tiles, edge tiles in rows and channels (the last two cut along channels and along rows)."""
+    from vta.compiler.stream import SNest
+
+    from . import ops_reference as ref
+
+    rng = np.random.default_rng(27)
+    x = rng.integers(-128, 128, (1, 16, 11, 13), dtype=np.int8)
+    w = rng.integers(-128, 128, (48, 16, 3, 3), dtype=np.int8)
+    b = rng.integers(-16384, 16384, 48).astype(np.int32)
+    conv = ops.conv2d(w, b, input_shape=x.shape, padding=1, epilogue=TAIL, min_init=min_init,
+                      tiles=ops.Tiles(h=4, w=13, co=2, ci=1, vthreads=2))
+    assert (conv.min_init is not None) == min_init
+    parts = {(op.dst.block.index, op.part) for op in conv.result.stream.ops if isinstance(op, SNest) and op.part}
+    assert {t for t, _ in parts} == {0, 1} and max(p for _, p in parts) > 1, conv.ir_text()
+    _same(conv, devices, x)
+    assert np.array_equal(conv.run(devices[1], x), ref.upstream_tail(ref.conv2d(x, w, (1, 1), (1, 1)), b))
