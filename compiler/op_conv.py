@@ -23,6 +23,8 @@ from .workload import ConvSpec, make_conv_spec
 
 #: Candidate tilings compiled and simulated per operator when tiles=None.
 EVALUATE_TOP = 4
+#: tilings compiled and simulated per lowering when both reset-and-bias lowerings are candidates
+EVALUATE_EACH = 3
 
 
 @dataclass(frozen=True)
@@ -155,7 +157,7 @@ class ConvOp(CompiledOp):
                 if best is None or key < best[0]:
                     best = (key, (use_mi,) + done)
                 evaluated += 1
-                if evaluated >= EVALUATE_TOP:
+                if evaluated >= (EVALUATE_TOP if len(options) == 1 else EVALUATE_EACH):
                     break
         if best is None and first_error is None:
             # the smallest tile gives the most specific message about what does not fit
