@@ -34,7 +34,7 @@ from vta.jit.kernel import UopKernel
 from .expr import ceil_div
 from .pass_lower import PAD_MAX
 from .stream import SLoad, SStore, SSync, Stream
-from .tiling import ORDERS, Tiles, whole_rows
+from .tiling import ORDERS, Tiles, packs_rows
 from .workload import ConvSpec
 
 
@@ -158,7 +158,7 @@ def search(spec: ConvSpec, *, alu_steps: int, bias: bool, residual: bool, bias_g
     keep = ~whole_units | (grid[4].reshape(-1) == ci_c[-1])
     in_blocks = np.where(whole_units, tu * cit, cit)
     # tiling.packs_rows: the window holds only the rows the taps read
-    packed = rows.skips & ((rows.run == 1) | ((tqw >= cols.q_total) & whole_rows(spec, cols.q_total)))
+    packed = np.where(tqw >= cols.q_total, packs_rows(spec, cols.q_total), packs_rows(spec, 0))
     ih = np.where(packed, tqh * rows.run, (tqh - 1) * rows.in_step + rows.hi - rows.lo)
     iw = (tqw - 1) * cols.in_step + cols.hi - cols.lo
     th = np.minimum(tqh * rows.out_step, spec.oh)

@@ -29,9 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from vta.isa.config import Config
-from vta.isa.fields import ALU_FIELDS
 
-from .epilogue import Action
+from .epilogue import IMM_MAX, IMM_MIN, Action
 
 #: The clamp actions MIN-init can shift by D (min/max commute with adding a constant).
 CLAMPS = ("min", "max", "clip", "relu")
@@ -62,12 +61,6 @@ class Tail:
     bias_shift: int  # k: s when the bias follows the shift, 0 when it precedes it
     residual: bool
     clamps: tuple
-
-
-def alu_imm_range(config: Config) -> tuple[int, int]:
-    """The signed range of the ALU immediate field, as the ISA field table gives its width for `config`."""
-    width = next(f for f in ALU_FIELDS if f.name == "imm").bits(config)
-    return -(1 << (width - 1)), (1 << (width - 1)) - 1
 
 
 def split_tail(actions: list[Action]) -> Tail | None:
@@ -152,7 +145,7 @@ def plan_min_init(actions: list[Action], dense_kernel: np.ndarray, bias: np.ndar
     if low == -np.inf:
         return None, "the clamps give no lower bound"
     low = int(low)
-    imm_lo, imm_hi = alu_imm_range(config)
+    imm_lo, imm_hi = IMM_MIN, IMM_MAX
     top = 1 << (config.acc_width - 1)
     acc_min, acc_max = -top, top - 1
     res = 1 << (config.inp_width - 1)  # the residual is loaded into INP: int8 on the default core

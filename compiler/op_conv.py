@@ -179,11 +179,8 @@ class ConvOp(CompiledOp):
     @property
     def reset_and_bias(self) -> str:
         """How the accumulator reset and the bias are lowered, and why (the MIN-init decision)."""
-        if self.min_init is not None:
-            return self.min_init.text()
-        how = "bias by GEMM" if self.bias_gemm else "bias by ALU ADD" if self._bias is not None and any(
-            a[0] == "bias" for a in self.actions) else "no bias"
-        return f"reset, then {how} (no MIN-init: {self.min_init_reason})"
+        how = self.func.attr("reset_and_bias")
+        return how if self.min_init is not None else f"{how} (no MIN-init: {self.min_init_reason})"
 
     def _measure(self, m: MeasureTiles) -> None:
         rng = np.random.default_rng(m.seed)

@@ -48,11 +48,16 @@ def _lower(c: Copy, tensors: dict[str, TensorDecl]) -> Stmt:
     t = tensors[c.region.tensor]
     D = t.shape
     s, e = c.region.starts, c.region.extents
-    if c.region.row_step > 1:
-        return _lower_strided(c, t)
     mem = t.mem if c.direction == "load" else MemType.OUT
+    run, step = c.region.row_run, c.region.row_step
+    if step > 1 and (c.direction != "load" or c.pad[2] or not (run == 1 or (s[3] == 0 and e[3] == D[3]
+                                                                            and not c.pad[3]))):
+        raise CompileError(f"internal: a strided-row {c.direction} of {c.region.text()} needs "
+                           "loads without row padding, and runs of one row unless its columns are whole rows")
     padded_hw = c.direction == "load" and (c.pad[2] or c.pad[3])
-    if padded_hw:
+    if padded_hw or step > 1:
+        # one transfer per (n, c) plane; strided rows: a DMA row is a run of rows, the DRAM row
+        # stride skips `step` tensor rows
         y0 = emax(0, -s[2]) if c.pad[2] else as_expr(0)
         y1 = emax(0, s[2] + e[2] - D[2]) if c.pad[2] else as_expr(0)
         x0 = emax(0, -s[3]) if c.pad[3] else as_expr(0)
@@ -60,8 +65,10 @@ def _lower(c: Copy, tensors: dict[str, TensorDecl]) -> Stmt:
         i0, i1 = _loop_var(e[0], "d0"), _loop_var(e[1], "d1")
         offset = ((s[0] + i0) * D[1] + s[1] + i1) * (D[2] * D[3]) + (s[2] + y0) * D[3] + s[3] + x0
         sram = (i0 * e[1] + i1) * e[2] * e[3]
-        dma = Dma(c.direction, mem, sram, t.name, offset, e[3] - x0 - x1, e[2] - y0 - y1, as_expr(D[3]),
-                  (y0, y1, x0, x1))
+        x, y = e[3] - x0 - x1, e[2] - y0 - y1
+        if run > 1:
+            x, y = x * run, floordiv(y, run)
+        dma = Dma(c.direction, mem, sram, t.name, offset, x, y, as_expr(D[3] * step), (y0, y1, x0, x1))
         body = _wrap(dma, [("d0", e[0]), ("d1", e[1])])
         return DmaGroup(c.direction, c.ref, c.region, body)
     full = [s[j] == 0 and e[j] == D[j] for j in range(4)]
@@ -85,26 +92,6 @@ def _lower(c: Copy, tensors: dict[str, TensorDecl]) -> Stmt:
         y, stride, sram = as_expr(1), x, as_expr(0)
     dma = Dma(c.direction, mem, sram, t.name, offset, x, y, stride, (as_expr(0),) * 4)
     return DmaGroup(c.direction, c.ref, c.region, _wrap(dma, loops))
-
-
-def _lower_strided(c: Copy, t: TensorDecl) -> Stmt:
-    """A load of runs of `row_run` rows every `row_step` rows: per (n, c) plane, DMA rows of one run
-    (zero padding on the columns only), DRAM row stride `row_step` tensor rows."""
-    D = t.shape
-    s, e = c.region.starts, c.region.extents
-    run, step = c.region.row_run, c.region.row_step
-    whole = s[3] == 0 and e[3] == D[3] and not c.pad[3]
-    if c.direction != "load" or c.pad[2] or not (run == 1 or whole):
-        raise CompileError(f"internal: a strided-row {c.direction} of {c.region.text()} needs "
-                           "loads without row padding, and runs of one row unless its columns are whole rows")
-    x0 = emax(0, -s[3]) if c.pad[3] else as_expr(0)
-    x1 = emax(0, s[3] + e[3] - D[3]) if c.pad[3] else as_expr(0)
-    i0, i1 = _loop_var(e[0], "d0"), _loop_var(e[1], "d1")
-    offset = ((s[0] + i0) * D[1] + s[1] + i1) * (D[2] * D[3]) + s[2] * D[3] + s[3] + x0
-    sram = (i0 * e[1] + i1) * e[2] * e[3]
-    dma = Dma(c.direction, t.mem, sram, t.name, offset, (e[3] - x0 - x1) * run, floordiv(e[2], run),
-              as_expr(D[3] * step), (as_expr(0), as_expr(0), x0, x1))
-    return DmaGroup(c.direction, c.ref, c.region, _wrap(dma, [("d0", e[0]), ("d1", e[1])]))
 
 
 def _loop_var(extent: Expr, name: str) -> Expr:

@@ -47,12 +47,12 @@ def _is_load(s: Stmt) -> bool:
     return isinstance(s, Copy) and s.direction == "load"
 
 
-def _has(s: Stmt, kind) -> bool:
-    return any(isinstance(x, kind) for x in walk((s,)))
+def _contains(s: Stmt, pred) -> bool:
+    return any(pred(x) for x in walk((s,)))
 
 
-def _has_load(s: Stmt) -> bool:
-    return any(_is_load(x) for x in walk((s,)))
+def _is_gemm(s: Stmt) -> bool:
+    return isinstance(s, Contract)
 
 
 class _Interleaver:
@@ -84,13 +84,13 @@ class _Interleaver:
             loads.clear()
 
         # tail: the ALU statements after the last load and the last GEMM, through a store, go thread by thread
-        last = max((i for i, s in enumerate(stmts) if _has_load(s) or _has(s, Contract)), default=-1)
+        last = max((i for i, s in enumerate(stmts) if _contains(s, _is_load) or _contains(s, _is_gemm)), default=-1)
         tail = stmts[last + 1:]
         if not any(isinstance(x, Copy) and x.direction == "store" for x in walk(tail)):
             tail = ()
         head = stmts[:len(stmts) - len(tail)]
         # init: compute statements before the first GEMM, deferred for every thread but the first
-        first_gemm = next((i for i, s in enumerate(head) if _has(s, Contract)), None)
+        first_gemm = next((i for i, s in enumerate(head) if _contains(s, _is_gemm)), None)
         deferred = set()
         if first_gemm is not None and len(guards) > 1:
             deferred = {id(s) for s in head[:first_gemm] if isinstance(s, Elementwise)}

@@ -296,14 +296,16 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str, min_init: Mi
     elif n_tiles == 1:
         body += split[0]
     else:
+        def is_tile(f: int) -> Expr:
+            return lt(f - 1, flat_tile) * lt(flat_tile, f + 1)  # flat_tile == f
+
         first = min(split)
         body.append(If(lt(flat_tile, first), tuple(tail + [store])))
-        # lt(f - 1, flat_tile) * lt(flat_tile, f + 1): flat_tile == f
         for f, chunked in split.items():
-            body.append(If(lt(f - 1, flat_tile) * lt(flat_tile, f + 1), tuple(chunked)))
+            body.append(If(is_tile(f), tuple(chunked)))
         for f in range(first, n_tiles):
             if f not in split:
-                body.append(If(lt(f - 1, flat_tile) * lt(flat_tile, f + 1), tuple(tail + [store])))
+                body.append(If(is_tile(f), tuple(tail + [store])))
 
     prologue: list[Stmt] = []
     if plan.acc_bias:

@@ -88,11 +88,6 @@ class ConvPlan:
         tiles = [n for k, n in self.counts.items() if k != "red"]
         return self.tiles.vthreads if any(n > 1 for n in tiles) else 1
 
-    @property
-    def acc_consts(self) -> int:
-        """ACC elements after the accumulator regions: the ALU-form bias or the MIN-init values."""
-        return self.spec.cob if self.acc_bias or self.min_init else 0
-
     # ------------------------------------------------------------ counts
     @property
     def th(self) -> int:
