@@ -39,7 +39,7 @@ class Microarch:
     axi_boundary_bytes: int = 4096
     cmd_queue_depth: int = QUEUE_DEPTH  # entries of each command queue: the ISA's fetch lookahead rule
     fetch_buf_insns: int = 64  # instructions the fetch unit may have requested but not dispatched
-    kernel_queue_depth: int = 2  # GEMM/ALU instructions queued ahead of the micro-op sequencer
+    kernel_queue_depth: int = 8  # GEMM/ALU instructions queued ahead of each micro-op sequencer (dual issue: the dispatcher runs ahead)
     max_rd_outstanding: int = 16  # AXI read bursts in flight
     max_wr_outstanding: int = 4  # AXI write bursts whose data is in flight
     counter_bits: int = 32  # event counters (wrap)

@@ -208,39 +208,60 @@ module vta_core
   logic [WgtLanes*WgtElemBits-1:0] wgt_wr_data, wgt_rd_data;
   logic [AccLanes*AccElemBits-1:0] acc_wr_data, acc_rd_data;
   logic [OutLanes*OutElemBits-1:0] out_wr_data, out_rd_data;
-  logic [UopLanes*UopElemBits-1:0] uop_wr_data, uop_rd_data;
-  logic inp_rd_en, wgt_rd_en, acc_rd_en, out_rd_en, uop_rd_en;
-  logic [IdxBits-1:0] inp_rd_idx, wgt_rd_idx, acc_rd_idx, out_rd_idx, uop_rd_idx;
+  logic [UopLanes*UopElemBits-1:0] uop_wr_data;
+  logic inp_rd_en, wgt_rd_en, acc_rd_en, out_rd_en;
+  logic [IdxBits-1:0] inp_rd_idx, wgt_rd_idx, acc_rd_idx, out_rd_idx;
+  // compute's second ACC/OUT port (tensor ALU) and its three UOP readers
+  logic acc_wr1_en, acc_rd1_en, out_wr1_en;
+  logic [IdxBits-1:0] acc_wr1_idx, acc_rd1_idx, out_wr1_idx;
+  logic [AccElemBits-1:0] acc_wr1_data, acc_rd1_data;
+  logic [OutElemBits-1:0] out_wr1_data, unused_out_rd1_data;
+  logic unused_inp_rd1_data, unused_wgt_rd1_data;
+  logic [2:0] unused_uop_rd1_data;
+  logic [2:0] uop_rd_en;
+  logic [2:0][IdxBits-1:0] uop_rd_idx;
+  logic [2:0][UopLanes*UopElemBits-1:0] uop_rd_data;
 
   vta_scratchpad #(.ElemBits(InpElemBits), .LogDepth(LogInpDepth)) u_inp_buf (
     .clk_i,
     .wr_en_i(inp_wr_en), .wr_idx_i(inp_wr_idx), .wr_lane_en_i(inp_wr_lane), .wr_slice_en_i(inp_wr_slice),
-    .wr_data_i(inp_wr_data), .rd_en_i(inp_rd_en), .rd_idx_i(inp_rd_idx), .rd_data_o(inp_rd_data)
+    .wr_data_i(inp_wr_data), .rd_en_i(inp_rd_en), .rd_idx_i(inp_rd_idx), .rd_data_o(inp_rd_data),
+    .wr1_en_i(1'b0), .wr1_idx_i('0), .wr1_data_i('0), .rd1_en_i(1'b0), .rd1_idx_i('0), .rd1_data_o(unused_inp_rd1_data)
   );
   vta_scratchpad #(.ElemBits(WgtElemBits), .LogDepth(LogWgtDepth)) u_wgt_buf (
     .clk_i,
     .wr_en_i(wgt_wr_en), .wr_idx_i(wgt_wr_idx), .wr_lane_en_i(wgt_wr_lane), .wr_slice_en_i(wgt_wr_slice),
-    .wr_data_i(wgt_wr_data), .rd_en_i(wgt_rd_en), .rd_idx_i(wgt_rd_idx), .rd_data_o(wgt_rd_data)
+    .wr_data_i(wgt_wr_data), .rd_en_i(wgt_rd_en), .rd_idx_i(wgt_rd_idx), .rd_data_o(wgt_rd_data),
+    .wr1_en_i(1'b0), .wr1_idx_i('0), .wr1_data_i('0), .rd1_en_i(1'b0), .rd1_idx_i('0), .rd1_data_o(unused_wgt_rd1_data)
   );
-  vta_scratchpad #(.ElemBits(AccElemBits), .LogDepth(LogAccDepth)) u_acc_buf (
+  vta_scratchpad #(.ElemBits(AccElemBits), .LogDepth(LogAccDepth), .TwoPort(1'b1)) u_acc_buf (
     .clk_i,
     .wr_en_i(acc_wr_en), .wr_idx_i(acc_wr_idx), .wr_lane_en_i(acc_wr_lane), .wr_slice_en_i(acc_wr_slice),
-    .wr_data_i(acc_wr_data), .rd_en_i(acc_rd_en), .rd_idx_i(acc_rd_idx), .rd_data_o(acc_rd_data)
+    .wr_data_i(acc_wr_data), .rd_en_i(acc_rd_en), .rd_idx_i(acc_rd_idx), .rd_data_o(acc_rd_data),
+    .wr1_en_i(acc_wr1_en), .wr1_idx_i(acc_wr1_idx), .wr1_data_i(acc_wr1_data),
+    .rd1_en_i(acc_rd1_en), .rd1_idx_i(acc_rd1_idx), .rd1_data_o(acc_rd1_data)
   );
-  vta_scratchpad #(.ElemBits(OutElemBits), .LogDepth(LogOutDepth)) u_out_buf (
+  vta_scratchpad #(.ElemBits(OutElemBits), .LogDepth(LogOutDepth), .TwoPort(1'b1)) u_out_buf (
     .clk_i,
     .wr_en_i(out_wr_en), .wr_idx_i(out_wr_idx), .wr_lane_en_i(out_wr_lane), .wr_slice_en_i(out_wr_slice),
-    .wr_data_i(out_wr_data), .rd_en_i(out_rd_en), .rd_idx_i(out_rd_idx), .rd_data_o(out_rd_data)
+    .wr_data_i(out_wr_data), .rd_en_i(out_rd_en), .rd_idx_i(out_rd_idx), .rd_data_o(out_rd_data),
+    .wr1_en_i(out_wr1_en), .wr1_idx_i(out_wr1_idx), .wr1_data_i(out_wr1_data),
+    .rd1_en_i(1'b0), .rd1_idx_i('0), .rd1_data_o(unused_out_rd1_data)
   );
-  vta_scratchpad #(.ElemBits(UopElemBits), .LogDepth(LogUopDepth)) u_uop_buf (
-    .clk_i,
-    .wr_en_i(uop_wr_en), .wr_idx_i(uop_wr_idx), .wr_lane_en_i(uop_wr_lane), .wr_slice_en_i(uop_wr_slice),
-    .wr_data_i(uop_wr_data), .rd_en_i(uop_rd_en), .rd_idx_i(uop_rd_idx), .rd_data_o(uop_rd_data)
-  );
+  // One copy of the UOP buffer per reader (GEMM and ALU sequencers, footprint scan).
+  for (genvar c = 0; c < 3; c++) begin : g_uop_buf
+    vta_scratchpad #(.ElemBits(UopElemBits), .LogDepth(LogUopDepth)) u_uop_buf (
+      .clk_i,
+      .wr_en_i(uop_wr_en), .wr_idx_i(uop_wr_idx), .wr_lane_en_i(uop_wr_lane), .wr_slice_en_i(uop_wr_slice),
+      .wr_data_i(uop_wr_data), .rd_en_i(uop_rd_en[c]), .rd_idx_i(uop_rd_idx[c]), .rd_data_o(uop_rd_data[c]),
+      .wr1_en_i(1'b0), .wr1_idx_i('0), .wr1_data_i('0), .rd1_en_i(1'b0), .rd1_idx_i('0), .rd1_data_o(unused_uop_rd1_data[c])
+    );
+  end
 
   // ------------------------------------------------------------------ stages
   logic load_busy, load_stall, compute_busy, compute_stall, store_busy, store_stall;
-  logic gemm_uop, alu_uop, acc_wr;
+  logic gemm_uop, alu_uop;
+  logic [1:0] acc_wr;
 
   vta_load u_load (
     .clk_i,
@@ -315,11 +336,20 @@ module vta_core
     .acc_rd_en_o      (acc_rd_en),
     .acc_rd_idx_o     (acc_rd_idx),
     .acc_rd_data_i    (acc_rd_data),
+    .acc_wr1_en_o     (acc_wr1_en),
+    .acc_wr1_idx_o    (acc_wr1_idx),
+    .acc_wr1_data_o   (acc_wr1_data),
+    .acc_rd1_en_o     (acc_rd1_en),
+    .acc_rd1_idx_o    (acc_rd1_idx),
+    .acc_rd1_data_i   (acc_rd1_data),
     .out_wr_en_o      (out_wr_en),
     .out_wr_idx_o     (out_wr_idx),
     .out_wr_lane_en_o (out_wr_lane),
     .out_wr_slice_en_o(out_wr_slice),
     .out_wr_data_o    (out_wr_data),
+    .out_wr1_en_o     (out_wr1_en),
+    .out_wr1_idx_o    (out_wr1_idx),
+    .out_wr1_data_o   (out_wr1_data),
     .inp_rd_en_o      (inp_rd_en),
     .inp_rd_idx_o     (inp_rd_idx),
     .inp_rd_data_i    (inp_rd_data),
@@ -365,23 +395,23 @@ module vta_core
   );
 
   // ------------------------------------------------------------------ event counters
-  logic [NumCounters-1:0] events;
+  logic [NumCounters-1:0][1:0] events;  // increments (two ACC writes per clock with dual issue)
 
   always_comb begin
     events                  = '0;
-    events[CntCycles]       = busy_o;
+    events[CntCycles]       = 2'(busy_o);
     events[CntAccWrCount]   = acc_wr;
-    events[CntGemmUops]     = gemm_uop;
-    events[CntAluUops]      = alu_uop;
-    events[CntFetchBusy]    = fetch_busy;
-    events[CntLoadBusy]     = load_busy;
-    events[CntLoadStall]    = load_stall;
-    events[CntComputeBusy]  = compute_busy;
-    events[CntComputeStall] = compute_stall;
-    events[CntStoreBusy]    = store_busy;
-    events[CntStoreStall]   = store_stall;
-    events[CntMemRdBeats]   = mem_rd_beat_i;
-    events[CntMemWrBeats]   = mem_wr_beat_i;
+    events[CntGemmUops]     = 2'(gemm_uop);
+    events[CntAluUops]      = 2'(alu_uop);
+    events[CntFetchBusy]    = 2'(fetch_busy);
+    events[CntLoadBusy]     = 2'(load_busy);
+    events[CntLoadStall]    = 2'(load_stall);
+    events[CntComputeBusy]  = 2'(compute_busy);
+    events[CntComputeStall] = 2'(compute_stall);
+    events[CntStoreBusy]    = 2'(store_busy);
+    events[CntStoreStall]   = 2'(store_stall);
+    events[CntMemRdBeats]   = 2'(mem_rd_beat_i);
+    events[CntMemWrBeats]   = 2'(mem_wr_beat_i);
   end
 
   vta_event_counters u_counters (

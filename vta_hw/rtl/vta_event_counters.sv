@@ -7,7 +7,7 @@ module vta_event_counters
   input  logic                           clk_i,
   input  logic                           rst_ni,
   input  logic                           clr_i,
-  input  logic [N-1:0]                   inc_i,
+  input  logic [N-1:0][1:0]              inc_i,  // per counter: add 0..3
   output logic [N-1:0][CounterBits-1:0]  count_o
 );
   logic [N-1:0][CounterBits-1:0] cnt_q, cnt_d;

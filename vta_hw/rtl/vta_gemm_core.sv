@@ -3,7 +3,7 @@
 //   S0  indices = micro-op fields + loop offsets; read INP, WGT and ACC
 //   S1  BATCH x BLOCK_OUT dot products of BLOCK_IN int8 pairs (int32 wrap)
 //   S2  ACC[dst] = old + dot (or 0 for reset_reg); OUT[dst] = low 8 bits
-//       (reset leaves OUT unchanged)
+//       (reset leaves OUT unchanged); retire_o when it is its instruction's last
 //
 // A micro-op's ACC read happens two cycles before its write, so the writes
 // of the two micro-ops ahead of it are forwarded in S2 (newest first): back
@@ -25,6 +25,7 @@ module vta_gemm_core
   input  logic [SrcBits-1:0]     in_src_off_i,
   input  logic [LogWgtDepth-1:0] in_wgt_off_i,
   input  logic                   in_reset_i,
+  input  logic                   in_last_i,
   // scratchpad ports (lane 0)
   output logic                   inp_rd_en_o,
   output logic [IdxBits-1:0]     inp_rd_idx_o,
@@ -44,7 +45,8 @@ module vta_gemm_core
   // status and events
   output logic                   idle_o,
   output logic                   uop_o,
-  output logic                   acc_wr_o
+  output logic                   acc_wr_o,
+  output logic                   retire_o
 );
   localparam logic [InpWidth-1:0] InpSign = 1 << (InpWidth - 1);
   localparam logic [WgtWidth-1:0] WgtSign = 1 << (WgtWidth - 1);
@@ -69,11 +71,12 @@ module vta_gemm_core
   assign acc_rd_en_o  = rd;
   assign acc_rd_idx_o = IdxBits'(dst);
 
-  logic                   s1_valid_q, s1_valid_d, s1_reset_q, s1_reset_d;
+  logic                   s1_valid_q, s1_valid_d, s1_reset_q, s1_reset_d, s1_last_q, s1_last_d;
   logic [LogAccDepth-1:0] s1_dst_q, s1_dst_d;
 
   assign s1_valid_d = in_valid_i && !clr_i;
   assign s1_reset_d = in_reset_i;
+  assign s1_last_d  = in_last_i;
   assign s1_dst_d   = dst;
 
   // ------------------------------------------------------------------ S1: dot products
@@ -96,13 +99,14 @@ module vta_gemm_core
     end
   end
 
-  logic                           s2_valid_q, s2_valid_d, s2_reset_q, s2_reset_d;
+  logic                           s2_valid_q, s2_valid_d, s2_reset_q, s2_reset_d, s2_last_q, s2_last_d;
   logic [LogAccDepth-1:0]         s2_dst_q, s2_dst_d;
   logic [Lanes-1:0][AccWidth-1:0] s2_dot_q, s2_dot_d;
   logic [AccElemBits-1:0]         s2_acc_q, s2_acc_d;
 
   assign s2_valid_d = s1_valid_q && !clr_i;
   assign s2_reset_d = s1_reset_q;
+  assign s2_last_d  = s1_last_q;
   assign s2_dst_d   = s1_dst_q;
   assign s2_dot_d   = dot;
   assign s2_acc_d   = s1_valid_q ? acc_rd_data_i : s2_acc_q;
@@ -148,14 +152,17 @@ module vta_gemm_core
   assign idle_o   = !s1_valid_q && !s2_valid_q;
   assign uop_o    = s2_valid_q && !s2_reset_q;
   assign acc_wr_o = s2_valid_q;
+  assign retire_o = s2_valid_q && s2_last_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       s1_valid_q <= 1'b0;
       s1_reset_q <= 1'b0;
+      s1_last_q  <= 1'b0;
       s1_dst_q   <= '0;
       s2_valid_q <= 1'b0;
       s2_reset_q <= 1'b0;
+      s2_last_q  <= 1'b0;
       s2_dst_q   <= '0;
       s2_dot_q   <= '0;
       s2_acc_q   <= '0;
@@ -168,9 +175,11 @@ module vta_gemm_core
     end else begin
       s1_valid_q <= s1_valid_d;
       s1_reset_q <= s1_reset_d;
+      s1_last_q  <= s1_last_d;
       s1_dst_q   <= s1_dst_d;
       s2_valid_q <= s2_valid_d;
       s2_reset_q <= s2_reset_d;
+      s2_last_q  <= s2_last_d;
       s2_dst_q   <= s2_dst_d;
       s2_dot_q   <= s2_dot_d;
       s2_acc_q   <= s2_acc_d;

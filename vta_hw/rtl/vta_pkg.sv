@@ -66,7 +66,7 @@ package vta_pkg;
   // ---------------------------------------------------------------- microarchitecture
   localparam int unsigned CmdQueueDepth = 256;
   localparam int unsigned FetchBufInsns = 64;
-  localparam int unsigned KernelQueueDepth = 2;
+  localparam int unsigned KernelQueueDepth = 8;
   localparam int unsigned MaxRdOutstanding = 16;
   localparam int unsigned MaxWrOutstanding = 4;
   localparam int unsigned CounterBits = 32;

@@ -37,6 +37,7 @@ module vta_tensor_alu
   input  logic [2:0]             in_alu_op_i,
   input  logic                   in_use_imm_i,
   input  logic [AluImmWidth-1:0] in_imm_i,
+  input  logic                   in_last_i,
   // ACC / OUT scratchpad ports (lane 0)
   output logic                   acc_rd_en_o,
   output logic [IdxBits-1:0]     acc_rd_idx_o,
@@ -53,7 +54,8 @@ module vta_tensor_alu
   input  logic [AccLanes-1:0]    acc_wr_snoop_lane_en_i,
   // status and events
   output logic                   idle_o,
-  output logic                   uop_o
+  output logic                   uop_o,
+  output logic                   retire_o
 );
   // One lane of the ALU; the SHR rule is exact shifting (right by >= 32 gives
   // the sign, left by >= 32 gives 0).
@@ -91,6 +93,7 @@ module vta_tensor_alu
   logic                   r_valid_q, r_valid_d;
   logic [LogAccDepth-1:0] r_dst_q, r_dst_d;
   logic [2:0]             r_op_q, r_op_d;
+  logic                   r_last_q, r_last_d, w_last_q, w_last_d;
   logic [AccElemBits-1:0] r_b_q, r_b_d;
   // W stage
   logic                   w_valid_q, w_valid_d;
@@ -146,6 +149,7 @@ module vta_tensor_alu
     r_valid_d  = rd_dst;
     r_dst_d    = rd_dst ? dst : r_dst_q;
     r_op_d     = rd_dst ? in_alu_op_i : r_op_q;
+    r_last_d   = rd_dst && in_last_i;
     if (in_use_imm_i) begin
       for (int unsigned l = 0; l < Lanes; l++) r_b_d[l*AccWidth +: AccWidth] = AccWidth'($signed(in_imm_i));
     end else begin
@@ -168,6 +172,7 @@ module vta_tensor_alu
   end
   assign w_valid_d = r_valid_q && !clr_i;
   assign w_dst_d   = r_dst_q;
+  assign w_last_d  = r_last_q;
 
   // W
   assign acc_wr_en_o   = w_valid_q;
@@ -187,6 +192,8 @@ module vta_tensor_alu
 
   assign idle_o = !r_valid_q && !w_valid_q && !src_done_q;
   assign uop_o  = w_valid_q;
+  // the write of an instruction's last micro-op
+  assign retire_o = w_valid_q && w_last_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -198,6 +205,8 @@ module vta_tensor_alu
       r_valid_q  <= 1'b0;
       r_dst_q    <= '0;
       r_op_q     <= '0;
+      r_last_q   <= 1'b0;
+      w_last_q   <= 1'b0;
       r_b_q      <= '0;
       w_valid_q  <= 1'b0;
       w_dst_q    <= '0;
@@ -210,6 +219,8 @@ module vta_tensor_alu
       r_valid_q  <= r_valid_d;
       r_dst_q    <= r_dst_d;
       r_op_q     <= r_op_d;
+      r_last_q   <= r_last_d;
+      w_last_q   <= w_last_d;
       w_valid_q  <= w_valid_d;
       w_dst_q    <= w_dst_d;
       // The wide operand and result registers load only when they take a new value (an

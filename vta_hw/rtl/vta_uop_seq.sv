@@ -5,6 +5,8 @@
 // x*factor_in (kept as running sums), one per clock when the consumer is
 // ready. The next instruction waits in a small queue and starts on the clock
 // after the last micro-op of the current one, so kernels run back to back.
+// out_last_o marks an instruction's last micro-op (its unit signals the
+// instruction's retirement when that micro-op's write lands).
 module vta_uop_seq
   import vta_pkg::*;
 #(
@@ -34,6 +36,7 @@ module vta_uop_seq
   output logic [2:0]             out_alu_op_o,
   output logic                   out_use_imm_o,
   output logic [AluImmWidth-1:0] out_imm_o,
+  output logic                   out_last_o,
   output logic                   idle_o
 );
   localparam int unsigned UBits = GemmUopEndWidth;
@@ -49,6 +52,7 @@ module vta_uop_seq
     logic [2:0]             alu_op;
     logic                   use_imm;
     logic [AluImmWidth-1:0] imm;
+    logic                   last;
   } meta_t;
 
   // Loop parameters of the active kernel.
@@ -163,7 +167,7 @@ module vta_uop_seq
     meta_d      = meta_q;
     if (issue) begin
       meta_d = '{dst: dst_cur_q, src: src_cur_q, wgt: wgt_cur_q, alu: k_q.alu, reset: k_q.reset,
-                 alu_op: k_q.alu_op, use_imm: k_q.use_imm, imm: k_q.imm};
+                 alu_op: k_q.alu_op, use_imm: k_q.use_imm, imm: k_q.imm, last: last};
       u_d = u_q + 1'b1;
       if (last_u) begin
         u_d = k_q.bgn;
@@ -214,6 +218,7 @@ module vta_uop_seq
   assign out_alu_op_o  = meta_q.alu_op;
   assign out_use_imm_o = meta_q.use_imm;
   assign out_imm_o     = meta_q.imm;
+  assign out_last_o    = meta_q.last;
   assign idle_o        = !active_q && !kq_valid && !out_valid_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
