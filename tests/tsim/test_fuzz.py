@@ -1,7 +1,9 @@
 """Differential fuzzing on the real RTL: random valid programs give identical DRAM on fsim and TSIM.
 
 Hazards on (micro-ops repeating a destination back to back) and off, each
-over three DRAM timings. A failure prints the smallest failing program with
+over three DRAM timings; about half the programs work on both sides of the ACC
+bank boundary, with neighbouring GEMM and ALU nests often in different banks
+(the dual-issue cases). A failure prints the smallest failing program with
 its seed; reproduce with `python bench/fuzz.py --n 1 --seed SEED --ops OPS`.
 """
 
