@@ -14,6 +14,24 @@ Time is counted in accelerator cycles:
   and the next tile's compute serialize (they share the accumulator region); with a
   single INP or WGT slot, loads and compute serialize.
 
+Dual issue (`CostParams.dual_issue`; off: one in-order unit runs GEMM and ALU
+instructions, the model before dual issue). The compute stage dispatches in program
+order to a GEMM and an ALU unit, each running its instructions in order, back to back:
+
+- ACC and OUT have two banks, split by the index's top bit; an instruction's bank set
+  is that of its dst indices (micro-op dst plus loop offsets), plus its src indices for
+  a tensor ALU instruction; an index at or past `acc_depth` counts as both banks;
+- an instruction is dispatched beside the other unit's running instruction only if
+  their bank sets are disjoint, else it waits until the other unit drains;
+- token pops happen at dispatch; an instruction's pushes happen once it and every
+  older compute instruction completed, and hold dispatch to its own unit until then;
+- LOAD UOP, LOAD ACC and FINISH wait for both units to drain, and nothing is dispatched
+  while they run.
+
+So with two virtual threads in different banks one thread's ALU tail runs beside the
+other's GEMMs: `search` counts compute as the busier unit, bounded below by a thread's
+serial chain (init, GEMMs, tail and store of its region in turn).
+
 Loads are counted under the memory planner's rule (a block still resident in one of
 the two slots is not loaded again). `search` evaluates thousands of candidate Tiles at
 once with numpy and returns them best first. `simulate` times a lowered, tokenized
@@ -33,7 +51,7 @@ from vta.jit.kernel import UopKernel
 
 from .expr import ceil_div
 from .pass_lower import PAD_MAX
-from .stream import SLoad, SStore, SSync, Stream
+from .stream import SLoad, SNest, SStore, SSync, Stream
 from .tiling import ORDERS, Tiles, packs_rows
 from .workload import ConvSpec
 
@@ -47,6 +65,8 @@ class CostParams:
     part_insn_cycles: an ALU instruction of a split tail's second or later part, which follows
     ALU instructions on a kernel already loaded (TSIM: ~2.5 cycles after one of the same unit,
     ~8 per token push).
+    dual_issue: the compute stage runs GEMM and ALU instructions on two units (module docstring);
+    False is the single in-order unit of the model before dual issue.
     """
 
     alu_cycles: float = 1.0
@@ -55,6 +75,7 @@ class CostParams:
     insn_cycles: float = 70.0
     dma_cycles: float = 30.0
     part_insn_cycles: float = 10.0
+    dual_issue: bool = True
 
 
 DEFAULT = CostParams()
@@ -62,7 +83,12 @@ DEFAULT = CostParams()
 
 @dataclass
 class Prediction:
-    """Model figures for one schedule."""
+    """Model figures for one schedule.
+
+    compute_cycles: time the compute stage is busy (some unit runs an instruction, or a LOAD UOP or
+    LOAD ACC runs); with dual issue the GEMM and ALU units overlap, so it can be less than
+    gemm_unit_cycles + alu_unit_cycles (each unit's own busy time, loads in neither).
+    """
 
     cycles: float
     compute_cycles: float
@@ -74,10 +100,13 @@ class Prediction:
     load_bytes: dict[str, int] = field(default_factory=dict)  # inp, wgt, acc, uop
     store_bytes: int = 0
     instructions: int = 0
+    gemm_unit_cycles: float = 0.0
+    alu_unit_cycles: float = 0.0
 
     def text(self) -> str:
         lb = ", ".join(f"{k} {v}" for k, v in self.load_bytes.items())
-        return (f"predicted {self.cycles:.0f} cycles (compute {self.compute_cycles:.0f}, load "
+        return (f"predicted {self.cycles:.0f} cycles (compute {self.compute_cycles:.0f}: GEMM unit "
+                f"{self.gemm_unit_cycles:.0f}, ALU unit {self.alu_unit_cycles:.0f}; load "
                 f"{self.load_cycles:.0f}, store {self.store_cycles:.0f}, bus {self.bus_cycles:.0f}); GEMM uops "
                 f"{self.gemm_uops}, ALU uops {self.alu_uops}, {self.instructions} instructions; loads {lb}; "
                 f"stores {self.store_bytes} B")
@@ -247,10 +276,22 @@ def search(spec: ConvSpec, *, alu_steps: int, bias: bool, residual: bool, bias_g
     alu_cycles = spec.out_elems * (alu_steps * params.alu_cycles + tensor_alu)
     ident_uops = spec.out_elems * ((1 if residual else 0) + (1 if bias_gemm else 0))
     bus = cfg.bus_bytes
-    compute = (gemm_uops + reset_uops + ident_uops + alu_cycles
-               + compute_insns * params.insn_cycles + bias_bytes / bus)
+    # acc_banks.plan_acc: two threads that both run, each region with its own copy of the ACC constants in one bank
+    banked = (vt == 2) & (n_tiles >= 2) & (s_acc + n_bias <= cfg.acc_depth // 2)
+    bias_bytes = bias_bytes * np.where(banked, 2, 1)
+    # the GEMM unit's work (convolution, reset, bias by GEMM, residual) and the ALU unit's (tail, bias ADD, MIN-init)
+    alu_insns = n_tiles * (alu_steps + (1 if bias and not bias_gemm else 0))
+    gemm_work = gemm_uops + reset_uops + ident_uops + (compute_insns - alu_insns) * params.insn_cycles
+    alu_work = alu_cycles + alu_insns * params.insn_cycles
+    compute = gemm_work + alu_work + bias_bytes / bus
     load = (in_bytes + w_bytes + res_bytes + biasw_bytes) / bus + load_insns * params.dma_cycles
     store = out_bytes / bus + store_dmas * params.dma_cycles
+    if params.dual_issue:
+        # Banked: one thread's ALU work runs beside the other's GEMMs, but each thread's init, GEMMs, tail
+        # and store run in turn (its region is busy from init to store); thread 0 has the odd tile.
+        chain = (gemm_work + alu_work + store) * (-(-n_tiles // 2)) / n_tiles
+        dual = np.maximum.reduce([gemm_work, alu_work, chain]) + bias_bytes / bus
+        compute = np.where(banked, dual, compute)
     busc = (in_bytes + w_bytes + res_bytes + out_bytes + bias_bytes + biasw_bytes) / bus
     fill = (s_inp * cfg.inp_elem_bytes + s_wgt * cfg.wgt_elem_bytes + s_acc * cfg.out_elem_bytes) / bus
     single = (inp_slots == 1) | (wgt_slots == 1)
@@ -298,72 +339,181 @@ def src_repeats(k: UopKernel) -> int:
     return total
 
 
+def bank_set(k: UopKernel, acc_depth: int) -> int:
+    """The ACC/OUT banks a GEMM or ALU instruction running `k` touches: bit 0 the lower half, bit 1 the upper.
+
+    dst indices, and src indices for an ALU kernel without an immediate (a GEMM's src is INP). As the
+    hardware, from each operand's lowest and highest index (micro-op index plus loop offsets); an index
+    at or past acc_depth counts as both banks. An empty nest (a loop of extent 0) touches none.
+    """
+    if len(k) == 0 or any(lp.extent == 0 for lp in k.loops):
+        return 0
+    half = acc_depth // 2
+    cols = [(k.dst, "dst")] + ([(k.src, "src")] if k.mode == "alu" and not k.use_imm else [])
+    banks = 0
+    for col, name in cols:
+        lo = int(np.min(col))
+        hi = int(np.max(col)) + sum((lp.extent - 1) * getattr(lp, name) for lp in k.loops)
+        banks |= 3 if hi >= acc_depth else (1 << (lo >= half)) | (1 << (hi >= half))
+    return banks
+
+
+GEMM_UNIT, ALU_UNIT = 0, 1
+
+
+class ComputeStage:
+    """Dispatch and timing of the compute stage's instructions (dual issue: module docstring).
+
+    A unit takes its next instruction when it finishes the one it runs, so the other unit has at most
+    one instruction in flight when one is dispatched. Without dual issue both kinds share unit 0.
+    """
+
+    def __init__(self, dual: bool) -> None:
+        self.dual = dual
+        self.free = [0.0, 0.0]  # when each unit's last instruction completes
+        self.hold = [0.0, 0.0]  # a pending push holds dispatch to its unit until it happens
+        self.banks = [0, 0]  # bank set of each unit's last instruction
+        self.last = 0.0  # in-order dispatch: none before the previous one
+        self.unit_busy = [0.0, 0.0]  # per GEMM_UNIT / ALU_UNIT
+        self.busy = 0.0  # time some unit or load is busy
+        self._covered = 0.0
+
+    def _cover(self, start: float, end: float) -> None:
+        # dispatch times never decrease, so the busy intervals' union grows at its end
+        if end > self._covered:
+            self.busy += end - max(start, self._covered)
+            self._covered = end
+
+    def drain(self, ready: float, dur: float) -> float:
+        """A LOAD UOP, LOAD ACC or FINISH: starts at `ready` once both units drained; returns its end."""
+        start = max(self.last, ready, *self.free)
+        end = start + dur
+        self.last = end
+        self.free = [end, end]
+        self.banks = [0, 0]
+        self._cover(start, end)
+        return end
+
+    def issue(self, unit: int, ready: float, dur: float, banks: int, push: bool) -> float:
+        """Dispatch a GEMM or ALU instruction at `ready` or later; returns when its pushes happen (if
+        `push`), else when it completes."""
+        self.unit_busy[unit] += dur
+        u = unit if self.dual else GEMM_UNIT
+        o = 1 - u
+        start = max(self.last, ready, self.free[u], self.hold[u])
+        if banks & self.banks[o] and self.free[o] > start:
+            start = self.free[o]
+        end = start + dur
+        self.last = start
+        self.free[u] = end
+        self.banks[u] = banks
+        self._cover(start, end)
+        if not push:
+            return end
+        self.hold[u] = max(end, self.free[o])  # every older instruction completed
+        return self.hold[u]
+
+
+def _preloads(ops: list, depth: int | None) -> dict[int, list[UopKernel]]:
+    """Per segment start (stream index), the kernels codegen.preload_kernels loads there: all the
+    segment's kernels, when they fit the micro-op buffer and the segment has an INP/WGT load."""
+    out: dict[int, list[UopKernel]] = {}
+    start, kernels, loads = 0, {}, False
+    for i, op in enumerate(ops + [SSync()]):
+        if isinstance(op, SSync):
+            if depth is not None and loads and kernels and sum(len(k) for k in kernels.values()) <= depth:
+                out[start] = list(kernels.values())
+            start, kernels, loads = i + 1, {}, False
+        elif isinstance(op, SNest):
+            for k in op.kernels:
+                kernels.setdefault(k.key, k)
+        elif isinstance(op, SLoad) and not op.elided and op.stage == Stage.LOAD:
+            loads = True
+    return out
+
+
+def _nest_cycles(op: SNest, k: UopKernel, params: CostParams) -> tuple[float, int]:
+    """(cycles, micro-ops) of the instruction running kernel `k` of nest `op`."""
+    n = len(k)
+    for lp in k.loops:
+        n *= lp.extent
+    if op.mode == "gemm":
+        return params.insn_cycles + n, n
+    insn = params.part_insn_cycles if op.part > 1 else params.insn_cycles
+    if k.use_imm:
+        return insn + n * params.alu_cycles, n
+    reuse = src_repeats(k)
+    return insn + (n - reuse) * params.alu_tensor_cycles + reuse * params.alu_tensor_reuse_cycles, n
+
+
 def simulate(stream: Stream, params: CostParams = DEFAULT) -> Prediction:
-    """Cycles of a planned, tokenized stream: each stage runs its ops in order, an op starts when its
-    stage is free and the ops it pops tokens from are done; loads share the AXI read channel, stores
-    the write channel. Costs per op as in CostParams (kernels not yet in the micro-op buffer add a
-    micro-op load)."""
+    """Cycles of a planned, tokenized stream: the load and store stages run their ops in order, an op
+    starts when its stage is free and the ops it pops tokens from have pushed; loads share the AXI read
+    channel, stores the write channel. The compute stage runs each nest's instructions through
+    ComputeStage (dual issue or one unit, `params.dual_issue`). Costs per op as in CostParams; a
+    kernel not yet in the micro-op buffer adds a LOAD UOP (with dual issue, where codegen puts it: all
+    of a segment's kernels at its start when they fit, see codegen.preload_kernels)."""
     config = stream.config
     bus = config.bus_bytes
-    t = {Stage.LOAD: 0.0, Stage.COMPUTE: 0.0, Stage.STORE: 0.0}
-    busy = {Stage.LOAD: 0.0, Stage.COMPUTE: 0.0, Stage.STORE: 0.0}
+    t = {Stage.LOAD: 0.0, Stage.STORE: 0.0}
+    busy = {Stage.LOAD: 0.0, Stage.STORE: 0.0}
+    cs = ComputeStage(params.dual_issue)
     rd = wr = 0.0
     done = [0.0] * len(stream.ops)
     resident: set[str] = set()
     counts = dict(gemm=0, alu=0, insns=0, rd_bytes=0, wr_bytes=0)
     eb = {m: config.elem_bytes(m) for m in (MemType.INP, MemType.WGT, MemType.ACC, MemType.OUT)}
+    preloads = _preloads(stream.ops, config.uop_depth) if params.dual_issue else {}
+    preloaded = 0.0  # the segment's first INP/WGT load waits for its preloaded kernels
+
+    def uop_load(k: UopKernel) -> float:
+        resident.add(k.key)
+        counts["insns"] += 1
+        counts["rd_bytes"] += 4 * len(k)
+        return params.dma_cycles + 4 * len(k) / bus
+
     for i, op in enumerate(stream.ops):
+        if i in preloads:
+            preloaded = cs.drain(0.0, sum(uop_load(k) for k in preloads[i]))
         if isinstance(op, SSync):
-            end = max(max(t.values()), rd, wr)
+            end = cs.drain(max(max(t.values()), rd, wr), 0.0)
             t = {s: end for s in t}
             resident.clear()
             continue
         if isinstance(op, SLoad) and op.elided:
             continue
-        st = op.stage
-        start = t[st]
-        for j in op.waits:
-            start = max(start, done[j])
-        if isinstance(op, (SLoad, SStore)):
-            nbytes = sum(d.x * d.y * eb[d.mem] for d in op.dmas)
-            dur = len(op.dmas) * params.dma_cycles + nbytes / bus
-            counts["insns"] += len(op.dmas)
-            if isinstance(op, SLoad):
-                start = max(start, rd)
-                rd = start + dur
-                counts["rd_bytes"] += nbytes
-            else:
-                start = max(start, wr)
-                wr = start + dur
-                counts["wr_bytes"] += nbytes
-        else:
-            dur = 0.0
-            for k in op.kernels:
-                n = len(k)
-                for lp in k.loops:
-                    n *= lp.extent
+        ready = max((done[j] for j in op.waits), default=0.0)
+        if isinstance(op, SNest):
+            unit = GEMM_UNIT if op.mode == "gemm" else ALU_UNIT
+            done[i] = ready
+            for m, k in enumerate(op.kernels):
                 if k.key not in resident:
-                    resident.add(k.key)
-                    dur += params.dma_cycles + 4 * len(k) / bus
-                    counts["insns"] += 1
-                    counts["rd_bytes"] += 4 * len(k)
-                insn = params.part_insn_cycles if op.part > 1 else params.insn_cycles
-                if op.mode == "alu" and k.use_imm:
-                    dur += insn + n * params.alu_cycles
-                    counts["alu"] += n
-                elif op.mode == "alu":
-                    reuse = src_repeats(k)
-                    dur += (insn + (n - reuse) * params.alu_tensor_cycles
-                            + reuse * params.alu_tensor_reuse_cycles)
-                    counts["alu"] += n
-                else:
-                    dur += params.insn_cycles + n
-                    counts["gemm"] += 0 if k.reset else n
+                    cs.drain(ready, uop_load(k))
+                dur, uops = _nest_cycles(op, k, params)
+                counts["gemm" if op.mode == "gemm" else "alu"] += 0 if k.reset else uops
                 counts["insns"] += 1
-        done[i] = start + dur
-        t[st] = done[i]
-        busy[st] += dur
-    cycles = max(max(t.values()), rd, wr)
-    return Prediction(cycles, busy[Stage.COMPUTE], busy[Stage.LOAD], busy[Stage.STORE],
+                done[i] = cs.issue(unit, ready, dur, bank_set(k, config.acc_depth),
+                                   bool(op.pushes) and m == len(op.kernels) - 1)  # the last one pushes
+            continue
+        nbytes = sum(d.x * d.y * eb[d.mem] for d in op.dmas)
+        dur = len(op.dmas) * params.dma_cycles + nbytes / bus
+        counts["insns"] += len(op.dmas)
+        if isinstance(op, SStore):
+            start = max(t[Stage.STORE], ready, wr)
+            done[i] = wr = t[Stage.STORE] = start + dur
+            busy[Stage.STORE] += dur
+            counts["wr_bytes"] += nbytes
+            continue
+        counts["rd_bytes"] += nbytes
+        if op.stage == Stage.COMPUTE:  # LOAD ACC
+            done[i] = rd = cs.drain(max(ready, rd), dur)
+            continue
+        start = max(t[Stage.LOAD], ready, rd, preloaded)
+        preloaded = 0.0
+        done[i] = rd = t[Stage.LOAD] = start + dur
+        busy[Stage.LOAD] += dur
+    cycles = max(max(t.values()), rd, wr, *cs.free)
+    return Prediction(cycles, cs.busy, busy[Stage.LOAD], busy[Stage.STORE],
                       (counts["rd_bytes"] + counts["wr_bytes"]) / bus, counts["gemm"], counts["alu"],
-                      {"read": counts["rd_bytes"]}, counts["wr_bytes"], counts["insns"])
+                      {"read": counts["rd_bytes"]}, counts["wr_bytes"], counts["insns"],
+                      cs.unit_busy[GEMM_UNIT], cs.unit_busy[ALU_UNIT])

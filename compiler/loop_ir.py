@@ -48,7 +48,8 @@ class BufferDecl:
     """An on-chip buffer area: `count` regions (ACC: one per virtual thread; INP/WGT: slots) of `elems` each.
 
     `dynamic` buffers hold blocks placed by the memory planner (pass assign_sram_slots);
-    static ones are indexed directly by `Ref.index`.
+    static ones are indexed directly by `Ref.index`, region i at `base + i * stride`
+    (`stride` 0: back to back; ACC regions one per bank are further apart, acc_banks.py).
     """
 
     name: str
@@ -57,11 +58,21 @@ class BufferDecl:
     elems: int
     count: int
     dynamic: bool
+    stride: int = 0
+
+    @property
+    def region_stride(self) -> int:
+        """Distance between the bases of consecutive regions (slots)."""
+        return self.stride or self.elems
 
     def text(self) -> str:
         kind = "slots" if self.dynamic else "regions"
-        return (f"{self.name}: {self.scope.name}[{self.base}:{self.base + self.elems * self.count}] "
-                f"({self.count} {kind} x {self.elems})")
+        if self.region_stride == self.elems or self.count == 1:
+            return (f"{self.name}: {self.scope.name}[{self.base}:{self.base + self.elems * self.count}] "
+                    f"({self.count} {kind} x {self.elems})")
+        spans = ", ".join(f"{self.base + i * self.stride}:{self.base + i * self.stride + self.elems}"
+                          for i in range(self.count))
+        return f"{self.name}: {self.scope.name}[{spans}] ({self.count} {kind} x {self.elems}, {self.stride} apart)"
 
 
 # ---------------------------------------------------------------------- references

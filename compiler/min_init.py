@@ -20,6 +20,9 @@ program. The result is exact when no int32 wrap can occur, in the reference or h
 which `plan_min_init` proves per output channel from the weights (inputs are int8,
 padding is 0); otherwise it returns None with the reason and the op keeps the
 reset-and-bias lowering.
+
+The init values live in ACC; with two virtual threads on banked ACC (acc_banks.py) each
+bank holds its own copy, loaded once per copy, so a thread's MIN reads only its bank.
 """
 
 from __future__ import annotations

@@ -14,6 +14,11 @@ Loop structure (order "spatial"; "channel" puts the output-channel tile loop out
             per phase: acc[t] += inp * wgt              (scalar nest with b/j/k lanes)
         epilogue on acc[t]                              (ALU; AddResidual: GEMM with identity)
         acc[t] -> out tile
+
+ACC (acc_banks.py, plan.acc): with two virtual threads and a tile that fits a bank with the
+bias or init values, thread t's region and its own copy of those constants sit in bank t
+(the constants are loaded once per copy; thread t's ALU ops read copy t), so its GEMM and
+ALU instructions can dual-issue with the other thread's; otherwise the packed layout.
 """
 
 from __future__ import annotations
@@ -138,6 +143,8 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str, min_init: Mi
     idx, loops, bind = tile_loops(order, counts, tiles.vthreads)
     thread = var("t") if bind else Z
     acc_ref = Ref("acc", thread)
+    layout = plan.acc
+    const_copy = thread if layout.banked else Z  # the bias or init copy this thread's ALU ops read
 
     # ---- tile geometry
     nbt, cot = tiles.batch, plan.cot
@@ -184,7 +191,8 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str, min_init: Mi
     vec_axes = (_axis("nb", nbe, nbt), _axis("co", coe, cot), _axis("p", AC, plan.th * plan.tw))
     vec_acc = Access(acc_ref, Z, (("nb", AN), ("co", AC), ("p", as_expr(1))))
     if min_init is not None:
-        body.append(Elementwise("min", vec_axes, vec_acc, src=Access(Ref("init"), co0, (("co", as_expr(1)),)),
+        body.append(Elementwise("min", vec_axes, vec_acc,
+                                src=Access(Ref("init", const_copy), co0, (("co", as_expr(1)),)),
                                 note=f"reset + bias: {min_init.text()}"))
         actions = list(min_init.tail)
     else:
@@ -259,7 +267,8 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str, min_init: Mi
                                  (cfg.batch, cfg.block_out, cfg.block_in), note="+ bias (GEMM: ones . bias block)"))
             writes_out = True
         elif act[0] == "bias":
-            body.append(Elementwise("add", vec_axes, vec_acc, src=Access(Ref("bias"), co0, (("co", as_expr(1)),)),
+            body.append(Elementwise("add", vec_axes, vec_acc, src=Access(Ref("bias", const_copy), co0,
+                                                                         (("co", as_expr(1)),)),
                                     note="+ bias"))
             writes_out = True
         else:
@@ -308,29 +317,32 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str, min_init: Mi
                 body.append(If(is_tile(f), tuple(tail + [store])))
 
     prologue: list[Stmt] = []
+    whole = tuple(map(as_expr, (spec.cob, 1, 1, 1)))
     if plan.acc_bias:
-        prologue.append(Copy("load", Ref("bias"), Region("bias", (Z, Z, Z, Z), tuple(map(as_expr, (spec.cob, 1, 1, 1))))))
+        for c in range(layout.const_copies):
+            prologue.append(Copy("load", Ref("bias", as_expr(c)), Region("bias", (Z, Z, Z, Z), whole)))
     if plan.bias_gemm:
-        prologue.append(Copy("load", Ref("biasw"), Region("biasw", (Z, Z, Z, Z), tuple(map(as_expr, (spec.cob, 1, 1, 1))))))
+        prologue.append(Copy("load", Ref("biasw"), Region("biasw", (Z, Z, Z, Z), whole)))
         prologue.append(Copy("load", Ref("ones"), Region("ones", (Z, Z, Z, Z), tuple(map(as_expr, (1, 1, 1, 1))))))
     if plan.residual:
         prologue.append(Copy("load", Ref("ident"), Region("ident", (Z, Z, Z, Z), tuple(map(as_expr, (1, 1, 1, 1))))))
     if min_init is not None:
-        prologue.append(Copy("load", Ref("init"), Region("init", (Z, Z, Z, Z),
-                                                         tuple(map(as_expr, (spec.cob, 1, 1, 1))))))
+        for c in range(layout.const_copies):
+            prologue.append(Copy("load", Ref("init", as_expr(c)), Region("init", (Z, Z, Z, Z), whole)))
         for t in range(plan.acc_regions):
             prologue.append(Fill((_axis("e", plan.s_acc, plan.s_acc),),
                                  Access(Ref("acc", as_expr(t)), Z, (("e", as_expr(1)),)),
                                  note="MIN-init: zero once, so the first MIN yields the init"))
 
+    (acc_base, acc_stride), (const_base, const_stride) = layout.area(0), layout.constants()
     tensors = [TensorDecl("x", MemType.INP, (spec.nb, spec.cib, rows.size_in, cols.size_in), "input"),
                TensorDecl("w", MemType.WGT, (spec.cob, spec.span, T, 1), "weight")]
     buffers = [BufferDecl("inp", MemType.INP, plan.inp_base, plan.s_inp, plan.inp_slots, True),
                BufferDecl("wgt", MemType.WGT, plan.wgt_base, plan.s_wgt, plan.wgt_slots, True),
-               BufferDecl("acc", MemType.ACC, plan.acc_base, plan.s_acc, tiles.vthreads, False)]
+               BufferDecl("acc", MemType.ACC, acc_base, plan.s_acc, tiles.vthreads, False, acc_stride)]
     if plan.acc_bias:
         tensors.append(TensorDecl("bias", MemType.ACC, (spec.cob, 1, 1, 1), "bias"))
-        buffers.append(BufferDecl("bias", MemType.ACC, plan.bias_base, spec.cob, 1, False))
+        buffers.append(BufferDecl("bias", MemType.ACC, const_base, spec.cob, layout.const_copies, False, const_stride))
     if plan.bias_gemm:
         tensors.append(TensorDecl("biasw", MemType.WGT, (spec.cob, 1, 1, 1), "bias"))
         tensors.append(TensorDecl("ones", MemType.INP, (1, 1, 1, 1), "const"))
@@ -343,9 +355,9 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str, min_init: Mi
         buffers.append(BufferDecl("ident", MemType.WGT, plan.ident_base, 1, 1, False))
     if min_init is not None:
         tensors.append(TensorDecl("init", MemType.ACC, (spec.cob, 1, 1, 1), "bias"))
-        buffers.append(BufferDecl("init", MemType.ACC, plan.bias_base, spec.cob, 1, False))
+        buffers.append(BufferDecl("init", MemType.ACC, const_base, spec.cob, layout.const_copies, False, const_stride))
     tensors.append(TensorDecl("out", MemType.OUT, (spec.nb, spec.cob, spec.oh, spec.ow), "output"))
-    attrs = (("tiles", plan.tiles.text()), ("vthread_loop", bind or "none"),
+    attrs = (("tiles", plan.tiles.text()), ("vthread_loop", bind or "none"), ("acc_layout", layout.text()),
              ("intrinsic", (cfg.batch, cfg.block_out, cfg.block_in)),
              ("reset_and_bias", min_init.text() if min_init is not None else "reset, then " + (
                  "bias by GEMM" if plan.bias_gemm else "bias by ALU ADD" if plan.acc_bias else "no bias")))

@@ -12,6 +12,11 @@ max_pool2d (input pre-padded with -128 on the host, so padding never wins):
 
 add:
     acc[t] = 0;  acc[t] += a . I;  acc[t] += b . I;  epilogue (ALU);  acc[t] -> out
+
+ACC (acc_banks.py): with two virtual threads, thread t's areas (pooling: acc and accin;
+add: acc) start bank t when they fit half the ACC, so each thread's GEMM and ALU
+instructions stay in one bank and can dual-issue with the other's; otherwise packed.
+Neither reads an ACC constant.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from dataclasses import dataclass
 from vta.isa.config import Config
 from vta.isa.opcodes import MemType
 
+from .acc_banks import AccLayout, plan_acc
 from .epilogue import Action
 from .expr import as_expr, emin, var
 from .loop_ir import Access, Axis, BufferDecl, Contract, Copy, Elementwise, Fill, Func, Ref, Region, TensorDecl
@@ -63,10 +69,20 @@ class PoolPlan:
     def s_out(self) -> int:
         return self.batch * self.cot * self.th * self.tw
 
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"batch": -(-self.nb // self.batch), "co": -(-self.cb // self.cot), "h": -(-self.oh // self.th),
+                "w": -(-self.ow // self.tw)}
+
+    @property
+    def acc(self) -> AccLayout | None:
+        """ACC placement of the output tile and the input copy (acc_banks.py); None: they do not fit."""
+        threads = self.vthreads if any(n > 1 for n in self.counts.values()) else 1
+        return plan_acc(self.config.acc_depth, (self.s_out, self.s_in), 0, self.vthreads, threads)
+
     def fits(self) -> bool:
         c = self.config
-        return (2 * self.s_in <= c.inp_depth and self.vthreads * (self.s_in + self.s_out) <= c.acc_depth
-                and c.wgt_depth >= 1)
+        return 2 * self.s_in <= c.inp_depth and self.acc is not None and c.wgt_depth >= 1
 
 
 def _flat(n, nominal: int) -> tuple[Axis, ...]:
@@ -75,9 +91,9 @@ def _flat(n, nominal: int) -> tuple[Axis, ...]:
 
 def schedule_pool(p: PoolPlan, name: str) -> Func:
     cfg = p.config
-    counts = {"batch": -(-p.nb // p.batch), "co": -(-p.cb // p.cot), "h": -(-p.oh // p.th), "w": -(-p.ow // p.tw)}
     order = ["batch", "co", "h", "w"]
-    idx, loops, bind = tile_loops(order, counts, p.vthreads)
+    idx, loops, bind = tile_loops(order, p.counts, p.vthreads)
+    layout = p.acc
     t = Z if bind is None else var("t")
     nb0, c0 = idx["batch"] * p.batch, idx["co"] * p.cot
     oh0, ow0 = idx["h"] * p.th, idx["w"] * p.tw
@@ -117,10 +133,10 @@ def schedule_pool(p: PoolPlan, name: str) -> Func:
                TensorDecl("out", MemType.OUT, (p.nb, p.cb, p.oh, p.ow), "output"))
     buffers = (BufferDecl("inp", MemType.INP, 0, p.s_in, 2, True),
                BufferDecl("ident", MemType.WGT, 0, 1, 1, False),
-               BufferDecl("acc", MemType.ACC, 0, p.s_out, p.vthreads, False),
-               BufferDecl("accin", MemType.ACC, p.vthreads * p.s_out, p.s_in, p.vthreads, False))
+               BufferDecl("acc", MemType.ACC, layout.area(0)[0], p.s_out, p.vthreads, False, layout.area(0)[1]),
+               BufferDecl("accin", MemType.ACC, layout.area(1)[0], p.s_in, p.vthreads, False, layout.area(1)[1]))
     attrs = (("tiles", f"batch={p.batch} c={p.cot} h={p.th} w={p.tw} vthreads={p.vthreads}"),
-             ("vthread_loop", bind or "none"), ("intrinsic", lanes))
+             ("vthread_loop", bind or "none"), ("acc_layout", layout.text()), ("intrinsic", lanes))
     return Func(name, tensors, buffers, tuple(prologue + nest_loops(loops, body)), attrs, config=cfg)
 
 
@@ -131,11 +147,18 @@ class AddPlan:
     tile: int
     vthreads: int
 
+    @property
+    def acc(self) -> AccLayout | None:
+        """ACC placement of the tiles (acc_banks.py); None: they do not fit."""
+        threads = self.vthreads if self.elems > self.tile else 1
+        return plan_acc(self.config.acc_depth, (self.tile,), 0, self.vthreads, threads)
+
 
 def schedule_add(p: AddPlan, actions: list[Action], name: str) -> Func:
     cfg = p.config
     counts = {"e": -(-p.elems // p.tile)}
     idx, loops, bind = tile_loops(["e"], counts, p.vthreads)
+    layout = p.acc
     t = Z if bind is None else var("t")
     e0 = idx["e"] * p.tile
     ee = emin(p.tile, p.elems - e0)
@@ -163,7 +186,7 @@ def schedule_add(p: AddPlan, actions: list[Action], name: str) -> Func:
     buffers = (BufferDecl("ina", MemType.INP, 0, p.tile, 2, True),
                BufferDecl("inb", MemType.INP, 2 * p.tile, p.tile, 2, True),
                BufferDecl("ident", MemType.WGT, 0, 1, 1, False),
-               BufferDecl("acc", MemType.ACC, 0, p.tile, p.vthreads, False))
+               BufferDecl("acc", MemType.ACC, layout.area(0)[0], p.tile, p.vthreads, False, layout.area(0)[1]))
     attrs = (("tiles", f"elements={p.tile} vthreads={p.vthreads}"), ("vthread_loop", bind or "none"),
-             ("intrinsic", lanes))
+             ("acc_layout", layout.text()), ("intrinsic", lanes))
     return Func(name, tensors, buffers, tuple(prologue + nest_loops(loops, body)), attrs, config=cfg)

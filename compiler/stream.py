@@ -119,7 +119,7 @@ class Stream:
 
     def region_base(self, block: Block, slot: int = 0) -> int:
         b = self.buffers[block.buffer]
-        return b.base + (slot if b.dynamic else block.index) * b.elems
+        return b.base + (slot if b.dynamic else block.index) * b.region_stride
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}

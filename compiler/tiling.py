@@ -15,7 +15,8 @@ buffers out:
 
     INP  [inp slot 0 | inp slot 1 | res slot 0 | res slot 1 | ones]
     WGT  [wgt slot 0 | wgt slot 1 | identity block | bias blocks]
-    ACC  [acc region 0 | acc region 1 | bias or init]
+    ACC  [acc region 0 | bias or init | ...][acc region 1 | bias or init | ...]   (banked)
+    ACC  [acc region 0 | acc region 1 | bias or init]                            (packed)
 
 The bias lives either in ACC (added by a tensor ALU ADD: two cycles per micro-op
 that reads its src, one when it repeats the previous micro-op's src) or,
@@ -23,12 +24,19 @@ with `bias_gemm`, as one WGT block per output block that a GEMM with the constan
 INP element `ones` adds (one cycle per micro-op; layout.bias_gemm_blocks). With
 `min_init` the bias is folded into per-channel init values held in ACC where the
 ALU-form bias would be (min_init.py), one element per output block.
+
+ACC is banked (acc_banks.py) when two virtual threads run and a bank holds one
+accumulator tile plus the bias or init values: thread t's region and its own copy
+of those constants start bank t, so its GEMM and ALU instructions stay in bank t and
+can dual-issue with the other thread's. Otherwise it is packed as before (one
+thread, or a tile too big for a bank); the capacity check is the packed layout's.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .acc_banks import AccLayout, plan_acc
 from .errors import CompileError
 from .expr import ceil_div
 from .workload import ConvSpec
@@ -139,13 +147,15 @@ class ConvPlan:
         return self.ident_base + (1 if self.residual else 0)
 
     @property
-    def acc_base(self) -> int:
-        return 0
+    def acc_consts(self) -> int:
+        """ACC elements of the constants the ALU reads as a tensor src: the ALU-form bias or the MIN-init values."""
+        return self.spec.cob if self.acc_bias or self.min_init else 0
 
     @property
-    def bias_base(self) -> int:
-        """ACC base of the ALU-form bias or of the MIN-init values (the one that is used)."""
-        return self.tiles.vthreads * self.s_acc
+    def acc(self) -> AccLayout | None:
+        """Where the accumulator regions and the bias or init copies live (acc_banks.py); None: they do not fit."""
+        return plan_acc(self.spec.config.acc_depth, (self.s_acc,), self.acc_consts, self.tiles.vthreads,
+                        self.acc_regions)
 
     def text(self) -> str:
         s = self.spec
@@ -157,7 +167,8 @@ class ConvPlan:
                 f"{f' + 2x{self.s_res}' if self.residual else ''} of {s.config.inp_depth}, WGT {self.wgt_slots}x"
                 f"{self.s_wgt}{' + 1' if self.residual else ''}{f' + {s.cob} bias' if self.bias_gemm else ''} of "
                 f"{s.config.wgt_depth}, ACC {self.tiles.vthreads}x{self.s_acc}{f' + {s.cob}' if self.acc_bias else ''}"
-                f"{f' + {s.cob} init' if self.min_init else ''} of {s.config.acc_depth}")
+                f"{f' + {s.cob} init' if self.min_init else ''} of {s.config.acc_depth}"
+                f"{', one region and its constants per bank' if self.acc is not None and self.acc.banked else ''}")
 
 
 def whole_rows(spec: ConvSpec, tq_w: int) -> bool:
@@ -252,14 +263,14 @@ def make_plan(spec: ConvSpec, tiles: Tiles, *, bias: bool, residual: bool, bias_
         raise fail(f"WGT buffer: the weight block ({cot} out x {cit} in blocks x {len(spec.taps)} taps = {s_wgt} "
                    f"elements){f', plus {spec.cob} bias blocks,' if bias_gemm else ''} needs {2 * s_wgt + ident} of "
                    f"{cfg.wgt_depth} elements double-buffered")
-    n_bias = spec.cob if bias and not bias_gemm else 0  # the ALU-form bias or the MIN-init values
-    what = "init" if min_init else "bias"
-    if vt * s_acc + n_bias > cfg.acc_depth:
+    plan = ConvPlan(spec, Tiles(tiles.h, tiles.w, cot, cit, batch, vt, tiles.order), tq_h, tq_w, tu, cot, cit,
+                    in_rows, in_cols, s_inp, s_res, s_wgt, s_acc, inp_slots, wgt_slots, bias, residual, bias_gemm,
+                    min_init, packed_rows)
+    if plan.acc is None:  # banked or packed (acc_banks.plan_acc): whatever fits banked fits packed
+        n, what = plan.acc_consts, "init" if min_init else "bias"
         raise fail(f"ACC buffer: {vt} accumulator tile(s) of {s_acc} elements ({batch} batch x {cot} out blocks x "
-                   f"{th}x{tw}){f' plus {n_bias} {what} elements' if n_bias else ''} exceed the "
+                   f"{th}x{tw}){f' plus {n} {what} elements' if n else ''} exceed the "
                    f"{cfg.acc_depth}-element ACC")
     if s_acc > MAX_LOOP_EXTENT * MAX_LOOP_EXTENT:
         raise fail("tile too large for the instruction loop fields")
-    return ConvPlan(spec, Tiles(tiles.h, tiles.w, cot, cit, batch, vt, tiles.order), tq_h, tq_w, tu, cot, cit,
-                    in_rows, in_cols, s_inp, s_res, s_wgt, s_acc, inp_slots, wgt_slots, bias, residual, bias_gemm,
-                    min_init, packed_rows)
+    return plan

@@ -1,15 +1,21 @@
-"""The cost model: exact work counts, the tile search's feasibility, prediction vs measurement, measuring."""
+"""The cost model: exact work counts, the tile search's feasibility, prediction vs measurement, measuring,
+the compute stage's dual issue on hand-built streams."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pytest
 
 from vta.compiler import ops
-from vta.compiler.cost_model import roofline_cycles, search
+from vta.compiler.cost_model import CostParams, roofline_cycles, search, simulate
+from vta.compiler.stream import Block, Operand, SDma, SLoad, SNest, SStore, SSync, Stream
 from vta.compiler.tiling import make_plan
 from vta.isa.config import Config
+from vta.isa.opcodes import AluOp, MemType, Stage
 from vta.jit import open_device
+from vta.jit.kernel import KernelBuilder, Loop
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +132,127 @@ def test_min_init_lowers_the_prediction_of_a_1x1_stride2_layer():
     a = search(spec, alu_steps=3, bias=True, residual=False, bias_gemm=True, top=1)
     b = search(spec, alu_steps=3, bias=True, residual=False, min_init=True, top=1)
     assert b.cycles[0] < a.cycles[0]
+
+
+# ---------------------------------------------------------------------- dual issue on hand-built streams
+# Config(): acc_depth 2048, so ACC bank 1 starts at index 1024; bus 8 B/cycle.
+DI = CostParams(insn_cycles=10, dma_cycles=20)
+SI = dataclasses.replace(DI, dual_issue=False)
+B0, B1 = 0, 1024  # an ACC index in bank 0, in bank 1
+
+
+def _gemm(dst: int, cycles: int):
+    """A GEMM instruction of `cycles` (insn_cycles + one micro-op per iteration) writing from ACC[dst] on."""
+    return KernelBuilder.gemm().loop(cycles - DI.insn_cycles, dst=1, src=1).uop(dst=dst).build()
+
+
+def _alu(dst: int, cycles: int, src: int | None = None):
+    """An ALU SHR by an immediate of `cycles`, or with `src` an ADD of ACC[src..] (alu_tensor_cycles per micro-op)."""
+    if src is None:
+        return KernelBuilder.alu(AluOp.SHR, imm=8).loop(cycles - DI.insn_cycles, dst=1).uop(dst=dst).build()
+    n = (cycles - DI.insn_cycles) // int(DI.alu_tensor_cycles)
+    return KernelBuilder.alu(AluOp.ADD).loop(n, dst=1, src=1).uop(dst=dst, src=src).build()
+
+
+def _nest(k, waits=(), push=False) -> SNest:
+    return SNest(k.mode, Operand(Block("acc"), 0), None, None, [], (), kernels=[k], waits=list(waits),
+                 pushes=[Stage.STORE] if push else [])
+
+
+def _dma(mem: MemType) -> SDma:
+    return SDma(mem, 0, "x", 0, 1, 1, 1, (0, 0, 0, 0))
+
+
+def _stream(*ops, inp: bool = True) -> tuple[Stream, float]:
+    """The stream [INP load] + ops, the first op popping the load (`waits` are indices in this stream), and
+    when that load ends: codegen first loads every kernel of the segment (LOAD UOPs: dma_cycles + 4 B per
+    micro-op), then the INP load runs. inp=False: just `ops` (no preload, no load)."""
+    cfg = Config()
+    if not inp:
+        return Stream("t", list(ops), {}, {}, cfg), 0.0
+    kernels = {k.key: k for op in ops if isinstance(op, SNest) for k in op.kernels}
+    pre = sum(DI.dma_cycles + 4 * len(k) / cfg.bus_bytes for k in kernels.values())
+    ops[0].waits = [0]
+    load = SLoad(Block("inp"), [_dma(MemType.INP)], pushes=[Stage.COMPUTE])
+    return Stream("t", [load, *ops], {}, {}, cfg), pre + DI.dma_cycles + cfg.inp_elem_bytes / cfg.bus_bytes
+
+
+def test_bank_set_is_that_of_the_lowest_and_highest_index_of_dst_and_a_tensor_src():
+    from vta.compiler.cost_model import bank_set
+    d = 2048
+    assert bank_set(_gemm(0, 1034), d) == 0b01  # indices 0..1023
+    assert bank_set(_gemm(0, 1035), d) == 0b11  # the loop reaches 1024
+    assert bank_set(_gemm(B1, 110), d) == 0b10
+    assert bank_set(_gemm(2000, 110), d) == 0b11  # 2000 + 99 reaches acc_depth: both banks
+    assert bank_set(KernelBuilder.alu(AluOp.SHR, imm=8).uop(dst=B0, src=B1).build(), d) == 0b01  # src unread
+    assert bank_set(_alu(B0, 110, src=B1), d) == 0b11
+    assert bank_set(KernelBuilder.gemm().uop(dst=B0, src=B1).build(), d) == 0b01  # a GEMM's src is INP
+    empty = dataclasses.replace(_gemm(B0, 110), loops=(Loop(0),))
+    assert bank_set(empty, d) == 0
+
+
+def test_gemm_then_alu_in_one_bank_serialize():
+    s, t0 = _stream(_nest(_gemm(B0, 110)), _nest(_alu(B0, 110)))
+    assert simulate(s, DI).cycles == t0 + 220 == simulate(s, SI).cycles
+
+
+def test_gemm_then_alu_in_different_banks_overlap():
+    s, t0 = _stream(_nest(_gemm(B1, 110)), _nest(_alu(B0, 110)))
+    p = simulate(s, DI)
+    assert p.cycles == t0 + 110
+    assert simulate(s, SI).cycles == t0 + 220
+    assert (p.gemm_unit_cycles, p.alu_unit_cycles) == (110, 110)
+    assert p.compute_cycles == 2 * 20.5 + 110  # two LOAD UOPs (preload), then both units at once
+
+
+def test_alu_with_a_tensor_src_in_the_other_bank_serializes():
+    s, t0 = _stream(_nest(_gemm(B1, 110)), _nest(_alu(B0, 210, src=B1)))
+    assert simulate(s, DI).cycles == t0 + 320
+    s, t0 = _stream(_nest(_gemm(B1, 110)), _nest(_alu(B0, 210, src=B0 + 500)))  # src in the dst's bank
+    assert simulate(s, DI).cycles == t0 + 210
+
+
+def test_a_pending_push_holds_its_own_unit_only():
+    # the GEMM pushes once the older ALU instruction completes (t0 + 400); until then no GEMM is dispatched
+    store = SStore(Block("acc"), [_dma(MemType.OUT)], waits=[2])
+    s, t0 = _stream(_nest(_alu(B0, 400)), _nest(_gemm(B1, 60), push=True), store, _nest(_gemm(B1, 60)))
+    assert simulate(s, DI).cycles == t0 + 460  # without the hold: t0 + 422, the store's end
+    # a pending push of the GEMM unit does not stop the ALU unit
+    s, t0 = _stream(_nest(_gemm(B1, 300), push=True), _nest(_alu(B0, 400)))
+    assert simulate(s, DI).cycles == t0 + 400
+
+
+def test_a_store_waits_for_the_push_after_every_older_instruction():
+    store = SStore(Block("acc"), [_dma(MemType.OUT)], waits=[2])
+    s, t0 = _stream(_nest(_gemm(B1, 300)), _nest(_alu(B0, 60), push=True), store)
+    assert simulate(s, DI).cycles == t0 + 300 + DI.dma_cycles + 2  # 16 B of OUT at 8 B/cycle
+
+
+def test_loads_and_finish_drain_both_units():
+    acc_load = SLoad(Block("bias"), [_dma(MemType.ACC)])  # LOAD ACC: 64 B, compute stage
+    s, t0 = _stream(_nest(_gemm(B1, 300)), acc_load, _nest(_alu(B0, 60)))
+    assert simulate(s, DI).cycles == t0 + 300 + DI.dma_cycles + 8 + 60
+    # no INP/WGT load, so no preload: the ALU kernel's LOAD UOP (20 + 0.5 cycles) comes at its first use
+    g, a = _gemm(B1, 300), _alu(B0, 60)
+    s, _ = _stream(_nest(g), _nest(a), inp=False)
+    assert simulate(s, DI).cycles == 20.5 + 300 + 20.5 + 60
+    s, _ = _stream(_nest(g), _nest(a), SSync(), _nest(g), _nest(a), inp=False)  # FINISH, then the kernels again
+    assert simulate(s, DI).cycles == 2 * (20.5 + 300 + 20.5 + 60)
+
+
+def test_search_ranks_banked_two_thread_tilings_by_the_busier_unit():
+    """Dual issue lowers only two-thread tilings whose regions fit a bank each, to at least half the serial time."""
+    rng = np.random.default_rng(17)
+    op = _conv(rng, (1, 64, 56, 56), 128, 1, stride=2)  # C4: as many ALU as GEMM micro-ops
+    kw = dict(alu_steps=3, bias=True, residual=False, min_init=True, top=100_000, tolerance=0.0)
+    dual, single = (search(op.spec, params=p, **kw) for p in (CostParams(), CostParams(dual_issue=False)))
+    serial = dict(zip(single.tiles, single.cycles))
+    lowered = 0
+    for t, c in zip(dual.tiles, dual.cycles):
+        assert c <= serial[t]
+        if c < serial[t]:
+            lowered += 1
+            plan = make_plan(op.spec, t, bias=True, residual=False, min_init=True)
+            assert t.vthreads == 2 and plan.s_acc + op.spec.cob <= op.spec.config.acc_depth // 2
+            assert c >= serial[t] / 2
+    assert lowered and dual.tiles[0].vthreads == 2 and dual.cycles[0] < single.cycles[0]

@@ -123,7 +123,8 @@ def test_chosen_for_upstream_tail_on_a_resnet_1x1_stride2_layer(fsim):
     assert st_.gemm_reset_uops == plan.acc_regions * plan.s_acc  # once, in the prologue
     assert st_.gemm_uops == conv.spec.gemm_uops  # no bias GEMM
     assert st_.alu_uops == 4 * conv.spec.out_elems  # init, SHR, MAX, MIN
-    assert st_.acc_load_nbytes == conv.spec.cob * 16 * 4  # the init values
+    assert plan.acc.banked  # two threads, tile + init values fit a bank: one copy of the init per bank
+    assert st_.acc_load_nbytes == 2 * conv.spec.cob * 16 * 4  # the init values, once per copy
 
 
 @pytest.mark.parametrize("lo, hi, offset", [(0, 127, -32768), (-128, 127, -32512)])
