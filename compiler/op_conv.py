@@ -16,7 +16,7 @@ from .layout import (bias_gemm_blocks, expand_groups, identity_block, pack_activ
 from .min_init import MinInit, plan_min_init
 from .op_base import CompiledOp
 from .pipeline import run_pipeline
-from .schedule_conv import schedule_conv
+from .schedule_conv import TAIL_CHUNKS, schedule_conv
 from .tiling import ConvPlan, Tiles, make_plan
 from .workload import ConvSpec, make_conv_spec
 
@@ -25,6 +25,15 @@ from .workload import ConvSpec, make_conv_spec
 EVALUATE_TOP = 4
 #: tilings compiled and simulated per lowering when both reset-and-bias lowerings are candidates
 EVALUATE_EACH = 3
+#: (tile order, tail parts) of schedule_conv a two-thread tiling is compiled with; each is simulated and the
+#: fastest kept. Every candidate tiling is compiled with SCAN_VARIANT, and the best tiling of each lowering also
+#: with REFINE_VARIANTS. When the ALU micro-ops are at least ALU_HEAVY of the GEMM micro-ops (1x1 convs: the tail
+#: matters, and how it splits), every candidate is also compiled with REFINE_VARIANTS[0] and the best one with
+#: ALU_HEAVY_VARIANTS too; elsewhere the extra compile time would buy little.
+SCAN_VARIANT = ("pipelined", 1)
+REFINE_VARIANTS = (("interleaved", TAIL_CHUNKS),)
+ALU_HEAVY_VARIANTS = (("pipelined", 2), ("pipelined", 3), ("pipelined", 4), ("interleaved", 2))
+ALU_HEAVY = 0.25
 
 
 @dataclass(frozen=True)
@@ -118,13 +127,21 @@ class ConvOp(CompiledOp):
             self._measure(tiles)
 
     # ------------------------------------------------------------ tiling
-    def _plan_func(self, tiles: Tiles, bias: bool, use_mi: bool):
-        """Plan, schedule and run the pass pipeline for one Tiles and lowering (CompileError if any step rejects it)."""
+    def _plan_func(self, tiles: Tiles, bias: bool, use_mi: bool, variant: tuple[str, int] = SCAN_VARIANT):
+        """Plan, schedule and run the pass pipeline for one Tiles, lowering and (tile order, tail parts)
+        (CompileError if any step rejects it)."""
         bias_gemm = self._gemm_bias is not None and not use_mi
         plan = make_plan(self.spec, tiles, bias=bias, residual=self.has_residual, bias_gemm=bias_gemm,
                          min_init=use_mi)
-        func = schedule_conv(plan, self.actions, self.kind, self._proven if use_mi else None)
+        func = schedule_conv(plan, self.actions, self.kind, self._proven if use_mi else None, tail_chunks=variant[1],
+                             tile_order=variant[0])
         return plan, func, run_pipeline(func)
+
+    def _compiled(self, tiles: Tiles, bias: bool, use_mi: bool, variant: tuple[str, int]):
+        """((predicted cycles, instructions), (use_mi, plan, func, pipeline result), Prediction) of one variant."""
+        done = self._plan_func(tiles, bias, use_mi, variant)
+        pred = simulate(done[2].stream)
+        return (pred.cycles, pred.instructions), (use_mi,) + done, pred
 
     def _choose(self, tiles, bias: bool, options: list[bool]):
         """(MIN-init used, plan, func, pipeline result): the best simulated of the lowerings in `options`
@@ -144,21 +161,36 @@ class ConvOp(CompiledOp):
                 todo = cands[use_mi].tiles
             # The analytic search ranks thousands of tilings; the best few are compiled and their
             # streams simulated (stage overlap, token waits), which ranks them more faithfully.
-            evaluated = 0
+            evaluated, heavy, best_here = 0, False, None
             for t in todo:
                 try:
-                    done = self._plan_func(t, bias, use_mi)
+                    found = self._compiled(t, bias, use_mi, SCAN_VARIANT)
                 except CompileError as exc:
                     first_error = first_error or exc
                     continue
-                pred = simulate(done[2].stream)
-                key = (pred.cycles, pred.instructions)
-                predicted[use_mi] = min(predicted.get(use_mi, key[0]), key[0])
-                if best is None or key < best[0]:
-                    best = (key, (use_mi,) + done)
+                if evaluated == 0:
+                    heavy = found[2].alu_uops >= ALU_HEAVY * found[2].gemm_uops
+                if heavy and t.vthreads == 2 and REFINE_VARIANTS:
+                    try:
+                        found = min(found, self._compiled(t, bias, use_mi, REFINE_VARIANTS[0]), key=lambda f: f[0])
+                    except CompileError:
+                        pass
+                if best_here is None or found[0] < best_here[0]:
+                    best_here = found
                 evaluated += 1
                 if evaluated >= (EVALUATE_TOP if len(options) == 1 else EVALUATE_EACH):
                     break
+            if best_here is not None and best_here[1][1].tiles.vthreads == 2:
+                t = best_here[1][1].tiles
+                for variant in (ALU_HEAVY_VARIANTS if heavy else REFINE_VARIANTS):
+                    try:
+                        best_here = min(best_here, self._compiled(t, bias, use_mi, variant), key=lambda f: f[0])
+                    except CompileError:
+                        continue
+            if best_here is not None:
+                predicted[use_mi] = best_here[0][0]
+                if best is None or best_here[0] < best[0]:
+                    best = best_here
         if best is None and first_error is None:
             # the smallest tile gives the most specific message about what does not fit
             smallest = Tiles(h=self.spec.rows.out_step, w=self.spec.cols.out_step, co=1, ci=1, vthreads=1)

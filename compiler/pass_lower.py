@@ -22,7 +22,7 @@ def lower_to_stream(func: Func) -> Stream:
     lw = _Lowerer(func)
     lw.run(func.body)
     return Stream(func.name, lw.ops, {b.name: b for b in func.buffers}, {t.name: t for t in func.tensors},
-                  func.config)
+                  func.config, str(func.attr("tile_order", "interleaved")))
 
 
 class _Lowerer:

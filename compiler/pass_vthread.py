@@ -24,6 +24,10 @@ def inject_virtual_threads(func: Func) -> Func:
     that thread's first GEMM of the tile (guarded to the first reduction step), so the
     compute stage runs the first thread's GEMM meanwhile; resets (ACC only) stay put.
     Block tags get a `.t` suffix, so each thread's consumers bind to that thread's loads.
+    This is the "interleaved" tile order; a Func marked `tile_order="pipelined"` (schedule_conv)
+    is reordered after lowering by pass_pipeline.pipeline_virtual_threads into a software
+    pipeline across tiles (I_0 G_0 I_1 T_0 G_1 I_2 T_1 ...: a thread's tail before the other
+    thread's next GEMM, its next init right after that GEMM), which this order only feeds.
     """
     return func.with_body(rewrite(func.body, _expand))
 

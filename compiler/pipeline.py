@@ -15,6 +15,7 @@ from .loop_ir import Func
 from .pass_dma import inject_dma
 from .pass_fold import fold_uop_loops
 from .pass_lower import lower_to_stream
+from .pass_pipeline import pipeline_virtual_threads
 from .pass_stream import (assign_sram_slots, build_kernels, insert_dependency_tokens, sink_static_loads,
                           split_synchronize)
 from .pass_tensorize import tensorize_alu, tensorize_gemm
@@ -35,6 +36,7 @@ LOWER: Callable[[Func], Stream] = lower_to_stream
 
 #: Stream passes (Stream -> Stream), in order; codegen (Stream -> Program) follows.
 STREAM_PASSES: list[Callable[[Stream], Stream]] = [
+    pipeline_virtual_threads,
     sink_static_loads,
     split_synchronize,
     assign_sram_slots,

@@ -39,6 +39,9 @@ Z = as_expr(0)
 
 #: Parts the last tile's tail and store are cut into (see `_chunked_tail`; measured on TSIM in docs/compiler.md).
 TAIL_CHUNKS = 4
+#: Compute order of a two-thread plan's tiles: "pipelined" (pass_pipeline: every tile's tail, store and
+#: MIN-init in `tail_chunks` parts) or "interleaved" (pass_vthread's order; the last tiles split).
+TILE_ORDER = "pipelined"
 
 
 def _axis(name: str, extent: Expr | int, nominal: int) -> Axis:
@@ -98,27 +101,36 @@ def _tile_env(order: list[str], counts: dict[str, int], bind: str | None, flat: 
     return env
 
 
-def _chunked_tail(tail: list[Elementwise], acc_ref: Ref, starts: tuple[Expr, ...], ext: list[int],
-                  chunks: int) -> list[Stmt] | None:
-    """The last tile's trailing immediate ALU statements and store cut into `chunks` parts along its outermost
-    dimension longer than 1 (a contiguous range of the flat ACC tile and a box of the output):
-    part c's store waits only for part c's ALU ops and overlaps the later parts' (nothing else
-    is left to overlap the last store). None when there is nothing to cut."""
+def _chunk_bounds(ext: list[int], chunks: int) -> tuple[int, int, list[tuple[int, int]]] | None:
+    """(dim, stride, [(lo, size)]): a tile of extents `ext` (batch, channel blocks, rows, cols) cut into at
+    most `chunks` parts along its outermost dimension longer than 1; each part is the range
+    [lo * stride, (lo + size) * stride) of the flat ACC tile. None when there is nothing to cut."""
     dim = next((j for j, e in enumerate(ext) if e > 1), None)
-    if chunks < 2 or dim is None or not tail:
+    if chunks < 2 or dim is None:
         return None
     n = min(chunks, ext[dim])
     stride = 1
     for e in ext[dim + 1:]:
         stride *= e
     bounds = [ext[dim] * i // n for i in range(n + 1)]
+    return dim, stride, [(bounds[c], bounds[c + 1] - bounds[c]) for c in range(n)]
+
+
+def _chunked_tail(tail: list[Elementwise], acc_ref: Ref, starts: tuple[Expr, ...], ext: list[int],
+                  chunks: int) -> list[Stmt] | None:
+    """A tile's trailing immediate ALU statements and store cut into `chunks` parts (`_chunk_bounds`: a
+    contiguous range of the flat ACC tile and a box of the output): part c's store waits only for
+    part c's ALU ops and overlaps the later parts'. None when there is nothing to cut."""
+    cut = _chunk_bounds(ext, chunks)
+    if cut is None or not tail:
+        return None
+    dim, stride, parts = cut
     out: list[Stmt] = []
-    for c in range(n):
-        lo, size = bounds[c], bounds[c + 1] - bounds[c]
+    for c, (lo, size) in enumerate(parts):
         off = as_expr(lo * stride)
         axes = (_axis("e", size * stride, size * stride),)
         for s in tail:
-            note = f"part {c + 1}/{n} of the tile" + (f"; {s.note}" if s.note else "")
+            note = f"part {c + 1}/{len(parts)} of the tile" + (f"; {s.note}" if s.note else "")
             out.append(dataclasses.replace(s, axes=axes, dst=Access(acc_ref, off, (("e", as_expr(1)),)),
                                            note=note, part=c + 1))
         box_s = tuple(st + lo if j == dim else st for j, st in enumerate(starts))
@@ -127,8 +139,34 @@ def _chunked_tail(tail: list[Elementwise], acc_ref: Ref, starts: tuple[Expr, ...
     return out
 
 
+def _chunked_init(init: Elementwise, ext: list[int], chunks: int) -> list[Stmt] | None:
+    """The MIN-init of a tile of extents `ext` cut like its tail (`_chunk_bounds`), so part c writes
+    (and waits for the previous store of) only the ACC range of the previous tile's store part c."""
+    cut = _chunk_bounds(ext, chunks)
+    if cut is None:
+        return None
+    dim, stride, parts = cut
+    nb, co, h, w = ext
+    out: list[Stmt] = []
+    for c, (lo, size) in enumerate(parts):
+        sizes = [nb, co, h * w]
+        sizes[min(dim, 2)] = size * (w if dim == 2 else 1)
+        axes = tuple(_axis(a.var, n, n) for a, n in zip(init.axes, sizes))
+        src = dataclasses.replace(init.src, base=init.src.base + lo) if dim == 1 else init.src
+        dst = dataclasses.replace(init.dst, base=as_expr(lo * stride),
+                                  steps=(("nb", as_expr(co * h * w)), ("co", as_expr(h * w)), ("p", as_expr(1))))
+        out.append(dataclasses.replace(init, axes=axes, dst=dst, src=src, part=c + 1,
+                                       note=f"part {c + 1}/{len(parts)} of the tile; {init.note}"))
+    return out
+
+
+def _equals(e: Expr, v: int) -> Expr | None:
+    """The condition e == v (None when e is the constant v)."""
+    return None if e.is_const else lt(v - 1, e) * lt(e, v + 1)
+
+
 def schedule_conv(plan: ConvPlan, actions: list[Action], name: str, min_init: MinInit | None = None,
-                  tail_chunks: int = TAIL_CHUNKS) -> Func:
+                  tail_chunks: int = TAIL_CHUNKS, tile_order: str = TILE_ORDER) -> Func:
     """The conv template's loop IR for one plan; `min_init` (with plan.min_init) replaces the accumulator
     reset and the bias by one ALU MIN from per-channel init values and runs its shifted tail.
     `tail_chunks`: parts the last tile's trailing ALU ops and store are cut into (`_chunked_tail`)."""
@@ -190,10 +228,12 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str, min_init: Mi
     # of the MIN-init read the same src
     vec_axes = (_axis("nb", nbe, nbt), _axis("co", coe, cot), _axis("p", AC, plan.th * plan.tw))
     vec_acc = Access(acc_ref, Z, (("nb", AN), ("co", AC), ("p", as_expr(1))))
+    init_stmt = None
     if min_init is not None:
-        body.append(Elementwise("min", vec_axes, vec_acc,
-                                src=Access(Ref("init", const_copy), co0, (("co", as_expr(1)),)),
-                                note=f"reset + bias: {min_init.text()}"))
+        init_stmt = Elementwise("min", vec_axes, vec_acc,
+                                 src=Access(Ref("init", const_copy), co0, (("co", as_expr(1)),)),
+                                 note=f"reset + bias: {min_init.text()}")
+        body.append(init_stmt)
         actions = list(min_init.tail)
     else:
         body.append(Fill((_axis("e", total, plan.s_acc),), Access(acc_ref, Z, (("e", as_expr(1)),)),
@@ -291,20 +331,44 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str, min_init: Mi
     for k in order:
         flat_tile = flat_tile * counts[k] + idx[k]
         n_tiles *= counts[k]
-    # the last tile of each of two virtual threads: their stores are the ones left with nothing to overlap
-    # (one thread: not split; the model then ranks C6's one-thread tiling first, which TSIM contradicts)
+    pipelined = tile_order == "pipelined" and tiles.vthreads == 2 and n_tiles >= 2
+    if pipelined:
+        # every tile: its tail, store and MIN-init in parts, classed by the tile's extents (edge tiles differ)
+        classes: dict[tuple[int, ...], None] = {}
+        for f in range(n_tiles):
+            env = _tile_env(order, counts, bind, f)
+            classes[tuple(int(e.evaluate(env)) for e in (nbe, coe, the, twe))] = None
+        ends, inits = [], []
+        for ext in classes:
+            conds = [c for c in (_equals(e, v) for e, v in zip((nbe, coe, the, twe), ext)) if c is not None]
+            cond = None
+            for c in conds:
+                cond = c if cond is None else cond * c
+            chunked = _chunked_tail(tail, acc_ref, starts, list(ext), tail_chunks) or tail + [store]
+            ends.append(tuple(chunked) if cond is None else If(cond, tuple(chunked)))
+            if init_stmt is not None:
+                parts = _chunked_init(init_stmt, list(ext), tail_chunks) or [init_stmt]
+                inits.append(tuple(parts) if cond is None else If(cond, tuple(parts)))
+        if len(classes) == 1:
+            ends, inits = list(ends[0]), list(inits[0]) if inits else []
+        body += ends
+        if init_stmt is not None:
+            at = body.index(init_stmt)
+            body[at:at + 1] = inits
+    # interleaved: the last tile of each of two virtual threads: their stores are the ones left with nothing to
+    # overlap (one thread: not split; the model then ranks C6's one-thread tiling first, which TSIM contradicts)
     split = {}
-    for f in range(max(0, n_tiles - tiles.vthreads), n_tiles if tiles.vthreads == 2 else 0):
+    for f in range(max(0, n_tiles - tiles.vthreads), n_tiles if tiles.vthreads == 2 and not pipelined else 0):
         env = _tile_env(order, counts, bind, f)
         chunked = _chunked_tail(tail, acc_ref, starts, [int(e.evaluate(env)) for e in (nbe, coe, the, twe)],
                                 tail_chunks)
         if chunked is not None:
             split[f] = chunked
-    if not split:
+    if not pipelined and not split:
         body += tail + [store]
-    elif n_tiles == 1:
+    elif not pipelined and n_tiles == 1:
         body += split[0]
-    else:
+    elif not pipelined:
         def is_tile(f: int) -> Expr:
             return lt(f - 1, flat_tile) * lt(flat_tile, f + 1)  # flat_tile == f
 
@@ -357,7 +421,7 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str, min_init: Mi
         tensors.append(TensorDecl("init", MemType.ACC, (spec.cob, 1, 1, 1), "bias"))
         buffers.append(BufferDecl("init", MemType.ACC, const_base, spec.cob, layout.const_copies, False, const_stride))
     tensors.append(TensorDecl("out", MemType.OUT, (spec.nb, spec.cob, spec.oh, spec.ow), "output"))
-    attrs = (("tiles", plan.tiles.text()), ("vthread_loop", bind or "none"), ("acc_layout", layout.text()),
+    attrs = (("tiles", plan.tiles.text()), ("tile_order", "pipelined" if pipelined else "interleaved"), ("vthread_loop", bind or "none"), ("acc_layout", layout.text()),
              ("intrinsic", (cfg.batch, cfg.block_out, cfg.block_in)),
              ("reset_and_bias", min_init.text() if min_init is not None else "reset, then " + (
                  "bias by GEMM" if plan.bias_gemm else "bias by ALU ADD" if plan.acc_bias else "no bias")))

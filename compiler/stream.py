@@ -116,6 +116,7 @@ class Stream:
     buffers: dict[str, BufferDecl]
     tensors: dict[str, TensorDecl]
     config: object = None  # the Config the stream was lowered for
+    tile_order: str = "interleaved"  # the Func's `tile_order` attr: "pipelined" for pass_pipeline
 
     def region_base(self, block: Block, slot: int = 0) -> int:
         b = self.buffers[block.buffer]

@@ -51,15 +51,25 @@ def test_pipeline_is_a_printable_list_of_documented_passes():
     text = pipeline.describe()
     names = [p.__name__ for p in pipeline.PIPELINE]
     assert names == ["inject_virtual_threads", "inject_dma", "tensorize_gemm", "tensorize_alu", "fold_uop_loops",
-                     "lower_to_stream", "sink_static_loads", "split_synchronize", "assign_sram_slots", "build_kernels",
-                     "insert_dependency_tokens", "codegen"]
+                     "lower_to_stream", "pipeline_virtual_threads", "sink_static_loads", "split_synchronize",
+                     "assign_sram_slots", "build_kernels", "insert_dependency_tokens", "codegen"]
     for p in pipeline.PIPELINE:
         assert p.__doc__ and p.__name__ in text
         if p is not pipeline.codegen:
             assert "Establishes" in p.__doc__ or p is pipeline.LOWER
 
 
-def test_ir_before_and_after_the_loop_passes():
+@pytest.fixture
+def interleaved(monkeypatch):
+    """Compile two-thread tilings only in pass_vthread's interleaved tile order (TAIL_CHUNKS parts on the last tiles)."""
+    from vta.compiler import op_conv
+    from vta.compiler.schedule_conv import TAIL_CHUNKS
+    monkeypatch.setattr(op_conv, "SCAN_VARIANT", ("interleaved", TAIL_CHUNKS))
+    monkeypatch.setattr(op_conv, "REFINE_VARIANTS", (("interleaved", TAIL_CHUNKS),))
+    monkeypatch.setattr(op_conv, "ALU_HEAVY_VARIANTS", ())
+
+
+def test_ir_before_and_after_the_loop_passes(interleaved):
     rng = np.random.default_rng(SEED)
     # a bias beyond MIN-init's reach (32640 for >> 8 into [0, 127]), within the one-cycle GEMM form's
     conv = ops.conv2d(_rand(rng, (64, 64, 3, 3)), np.full(64, 40000, np.int32), input_shape=(1, 64, 56, 56), padding=1,
@@ -90,7 +100,7 @@ def test_ir_before_and_after_the_loop_passes():
     assert first_gemm < bias_load and "push_alu" in prog[bias_load - 1]
 
 
-def test_virtual_threads_run_their_tails_in_turn_and_init_before_their_first_gemm():
+def test_virtual_threads_run_their_tails_in_turn_and_init_before_their_first_gemm(interleaved):
     """A thread's tail ALU ops are contiguous in the compute queue and its store waits only for them, so it
     overlaps the other thread's tail; on each thread's last tile, split into parts (`schedule_conv._chunked_tail`),
     a part's store waits only for that part's ops; thread 1's MIN-init follows thread 0's first GEMM of the tile."""

@@ -136,7 +136,7 @@ def test_min_init_lowers_the_prediction_of_a_1x1_stride2_layer():
 
 # ---------------------------------------------------------------------- dual issue on hand-built streams
 # Config(): acc_depth 2048, so ACC bank 1 starts at index 1024; bus 8 B/cycle.
-DI = CostParams(insn_cycles=10, dma_cycles=20)
+DI = CostParams(insn_cycles=10, dispatch_cycles=10, dma_cycles=20)
 SI = dataclasses.replace(DI, dual_issue=False)
 B0, B1 = 0, 1024  # an ACC index in bank 0, in bank 1
 
@@ -212,11 +212,13 @@ def test_alu_with_a_tensor_src_in_the_other_bank_serializes():
     assert simulate(s, DI).cycles == t0 + 210
 
 
-def test_a_pending_push_holds_its_own_unit_only():
-    # the GEMM pushes once the older ALU instruction completes (t0 + 400); until then no GEMM is dispatched
+def test_pending_pushes_hold_their_own_unit_only_when_its_push_queue_is_full():
+    # the GEMM pushes once the older ALU instruction completes (t0 + 400); with room for one pending push no
+    # GEMM is dispatched until then, with room for four (the default) the next GEMM runs meanwhile
     store = SStore(Block("acc"), [_dma(MemType.OUT)], waits=[2])
     s, t0 = _stream(_nest(_alu(B0, 400)), _nest(_gemm(B1, 60), push=True), store, _nest(_gemm(B1, 60)))
-    assert simulate(s, DI).cycles == t0 + 460  # without the hold: t0 + 422, the store's end
+    assert simulate(s, dataclasses.replace(DI, push_queue=1)).cycles == t0 + 460
+    assert simulate(s, DI).cycles == t0 + 422  # the store's end
     # a pending push of the GEMM unit does not stop the ALU unit
     s, t0 = _stream(_nest(_gemm(B1, 300), push=True), _nest(_alu(B0, 400)))
     assert simulate(s, DI).cycles == t0 + 400
@@ -238,6 +240,19 @@ def test_loads_and_finish_drain_both_units():
     assert simulate(s, DI).cycles == 20.5 + 300 + 20.5 + 60
     s, _ = _stream(_nest(g), _nest(a), SSync(), _nest(g), _nest(a), inp=False)  # FINISH, then the kernels again
     assert simulate(s, DI).cycles == 2 * (20.5 + 300 + 20.5 + 60)
+
+
+def test_a_unit_runs_queued_instructions_back_to_back_up_to_its_queue_depth():
+    # an ALU instruction in the other bank waits for no GEMM; GEMMs queue behind each other, each starting
+    # queued_insn_cycles after the one before; with a queue of one the dispatcher stalls on the third GEMM
+    gemms = [_nest(_gemm(B1, 110)) for _ in range(3)]
+    s, t0 = _stream(*gemms, _nest(_alu(B0, 60)))
+    p = simulate(s, DI)
+    assert p.cycles == t0 + 3 * 110 - 2 * (DI.dispatch_cycles - DI.queued_insn_cycles)
+    s, t0 = _stream(*[_nest(_gemm(B1, 110)) for _ in range(3)], _nest(_alu(B0, 400)))
+    assert simulate(s, DI).cycles == t0 + 400  # the ALU instruction is dispatched at once
+    q1 = dataclasses.replace(DI, kernel_queue=1)
+    assert simulate(s, q1).cycles == t0 + 110 + 400  # the third GEMM waits for the first to retire, the ALU too
 
 
 def test_search_ranks_banked_two_thread_tilings_by_the_busier_unit():

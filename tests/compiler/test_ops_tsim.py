@@ -160,13 +160,18 @@ def test_min_init_with_bias_first_and_residual_matches_numpy_on_tsim(devices):
 
 
 @pytest.mark.parametrize("min_init", [False, True])
-def test_split_tail_matches_fsim_and_numpy_on_tsim(devices, min_init):
+def test_split_tail_matches_fsim_and_numpy_on_tsim(devices, min_init, monkeypatch):
     """The last tile of each of two virtual threads runs its tail and store in parts (schedule_conv._chunked_tail):
     six tiles, edge tiles in rows and channels (the last two cut along channels and along rows)."""
     from vta.compiler.stream import SNest
 
     from . import ops_reference as ref
 
+    from vta.compiler import op_conv
+    from vta.compiler.schedule_conv import TAIL_CHUNKS
+    monkeypatch.setattr(op_conv, "SCAN_VARIANT", ("interleaved", TAIL_CHUNKS))
+    monkeypatch.setattr(op_conv, "REFINE_VARIANTS", ())
+    monkeypatch.setattr(op_conv, "ALU_HEAVY_VARIANTS", ())
     rng = np.random.default_rng(27)
     x = rng.integers(-128, 128, (1, 16, 11, 13), dtype=np.int8)
     w = rng.integers(-128, 128, (48, 16, 3, 3), dtype=np.int8)
