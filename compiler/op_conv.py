@@ -26,13 +26,12 @@ EVALUATE_TOP = 4
 #: tilings compiled and simulated per lowering when both reset-and-bias lowerings are candidates
 EVALUATE_EACH = 3
 #: (tile order, tail parts) of schedule_conv a two-thread tiling is compiled with; each is simulated and the
-#: fastest kept. Every candidate tiling is compiled with SCAN_VARIANT, and the best tiling of each lowering also
-#: with REFINE_VARIANTS. When the ALU micro-ops are at least ALU_HEAVY of the GEMM micro-ops (1x1 convs: the tail
-#: matters, and how it splits), every candidate is also compiled with REFINE_VARIANTS[0] and the best one with
-#: ALU_HEAVY_VARIANTS too; elsewhere the extra compile time would buy little.
+#: fastest kept. Every candidate tiling is compiled with SCAN_VARIANT. When the ALU micro-ops are at least
+#: ALU_HEAVY of the GEMM micro-ops (1x1 convs: the tail matters, and how it splits), every candidate is also
+#: compiled with ALU_HEAVY_VARIANTS[0] and the best one of each lowering with the rest of them; elsewhere the
+#: other variants were within 0.5 % on TSIM (C2-C11) and not worth their compile time.
 SCAN_VARIANT = ("pipelined", 1)
-REFINE_VARIANTS = (("interleaved", TAIL_CHUNKS),)
-ALU_HEAVY_VARIANTS = (("pipelined", 2), ("pipelined", 3), ("pipelined", 4), ("interleaved", 2))
+ALU_HEAVY_VARIANTS = (("pipelined", 3), ("interleaved", TAIL_CHUNKS), ("pipelined", 2), ("pipelined", 4))
 ALU_HEAVY = 0.25
 
 
@@ -170,9 +169,9 @@ class ConvOp(CompiledOp):
                     continue
                 if evaluated == 0:
                     heavy = found[2].alu_uops >= ALU_HEAVY * found[2].gemm_uops
-                if heavy and t.vthreads == 2 and REFINE_VARIANTS:
+                if heavy and t.vthreads == 2:
                     try:
-                        found = min(found, self._compiled(t, bias, use_mi, REFINE_VARIANTS[0]), key=lambda f: f[0])
+                        found = min(found, self._compiled(t, bias, use_mi, ALU_HEAVY_VARIANTS[0]), key=lambda f: f[0])
                     except CompileError:
                         pass
                 if best_here is None or found[0] < best_here[0]:
@@ -182,7 +181,7 @@ class ConvOp(CompiledOp):
                     break
             if best_here is not None and best_here[1][1].tiles.vthreads == 2:
                 t = best_here[1][1].tiles
-                for variant in (ALU_HEAVY_VARIANTS if heavy else REFINE_VARIANTS):
+                for variant in (ALU_HEAVY_VARIANTS[1:] if heavy else ()):
                     try:
                         best_here = min(best_here, self._compiled(t, bias, use_mi, variant), key=lambda f: f[0])
                     except CompileError:

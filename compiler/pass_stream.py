@@ -56,8 +56,8 @@ def split_synchronize(stream: Stream, limit: int | None = None) -> Stream:
     """Cut the stream into segments that each end in a synchronize() (SSync ops).
 
     Establishes: no segment is much longer than `limit` instructions. A cut goes right
-    after a store, at a point where no later micro-op nest reads a block loaded before
-    the cut, so a segment never depends on a transfer of an earlier one. (SRAM contents,
+    after a store (pipelined order: or a GEMM), at a point where no later micro-op nest
+    reads a block loaded before the cut, so a segment never depends on a transfer of an earlier one. (SRAM contents,
     e.g. the bias in ACC, persist between runs: isa/semantics.md.)
     """
     limit = SEGMENT_INSNS if limit is None else limit
@@ -75,12 +75,18 @@ def split_synchronize(stream: Stream, limit: int | None = None) -> Stream:
                 if o is not None and o.load_index >= 0:
                     m = min(m, o.load_index)
         earliest_def[p] = m
+    # The interleaved order has such points after a store. The pipelined order (pass_pipeline) loads the
+    # next tile before the previous tile's tail and stores, so there the cut goes after a GEMM instead.
+    if stream.tile_order == "pipelined":
+        cut_after = lambda op: isinstance(op, SStore) or (isinstance(op, SNest) and op.mode == "gemm")  # noqa: E731
+    else:
+        cut_after = lambda op: isinstance(op, SStore)  # noqa: E731
     out: list[Op] = []
     run = 0
     for p, op in enumerate(ops):
         out.append(op)
         run += insn_estimate(op)
-        if run >= limit and isinstance(op, SStore) and earliest_def[p + 1] >= p + 1 and p + 1 < n:
+        if run >= limit and cut_after(op) and earliest_def[p + 1] >= p + 1 and p + 1 < n:
             out.append(SSync())
             run = 0
     stream.ops = out
