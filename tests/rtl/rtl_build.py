@@ -14,12 +14,15 @@ import hashlib
 import os
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 from cocotb_tools.runner import get_runner
 
 from vta.hw import pkg_gen, sources
 from vta.hw.toolchain import activate_verilator, cache_dir, verilator_version
 from vta.isa.config import Config
+
+Edit = tuple[str, str, str]  # (RTL file name, old text, new text)
 
 TB_DIR = Path(__file__).resolve().parent
 BUILD_ARGS = ("-Wno-fatal", "-O2", "--x-assign", "fast", "--x-initial", "fast")
@@ -33,12 +36,22 @@ def config_from_env() -> Config:
     return Config.from_dict(json.loads(text)) if text else Config()
 
 
-def _build_key(top: str, pkg_text: str, extra: tuple[str, ...], parameters: dict[str, int]) -> str:
+def _rtl_texts(edits: tuple[Edit, ...]) -> dict[str, str]:
+    """Text of every RTL file but the package, with `edits` applied (each `old` must occur once)."""
+    texts = {p.name: p.read_text() for p in sources.paths() if p.name != sources.PACKAGE}
+    for name, old, new in edits:
+        if texts[name].count(old) != 1:
+            raise ValueError(f"edit of {name}: {old!r} occurs {texts[name].count(old)} times, want once")
+        texts[name] = texts[name].replace(old, new)
+    return texts
+
+
+def _build_key(top: str, pkg_text: str, extra: tuple[str, ...], parameters: dict[str, int],
+               texts: dict[str, str]) -> str:
     h = hashlib.sha256()
-    for path in sources.paths():
-        if path.name != sources.PACKAGE:
-            h.update(path.name.encode())
-            h.update(path.read_bytes())
+    for name, text in texts.items():
+        h.update(name.encode())
+        h.update(text.encode())
     h.update(pkg_text.encode())
     h.update(top.encode())
     h.update(verilator_version().encode())
@@ -47,12 +60,15 @@ def _build_key(top: str, pkg_text: str, extra: tuple[str, ...], parameters: dict
     return h.hexdigest()[:16]
 
 
-def build(top: str, config: Config, extra_args: tuple[str, ...] = (), parameters: dict[str, int] | None = None) -> Path:
+def build(top: str, config: Config, extra_args: tuple[str, ...] = (), parameters: dict[str, int] | None = None,
+          edits: tuple[Edit, ...] = ()) -> Path:
     """Build (or reuse) the Verilator model of `top` for `config`; returns the build folder."""
     activate_verilator()
     parameters = dict(parameters or {})
     pkg_text = pkg_gen.generate(config, config.bitstream)
-    build_dir = cache_dir() / "cocotb" / f"{top}-{_build_key(top, pkg_text, extra_args, parameters)}"
+    texts = _rtl_texts(tuple(edits))
+    key = _build_key(top, pkg_text, extra_args, parameters, texts)
+    build_dir = cache_dir() / "cocotb" / f"{top}-{key}"
     build_dir.mkdir(parents=True, exist_ok=True)
     stamp = build_dir / "built.stamp"
     with open(build_dir / ".lock", "w") as lock:
@@ -60,9 +76,16 @@ def build(top: str, config: Config, extra_args: tuple[str, ...] = (), parameters
         if not stamp.exists():
             pkg = build_dir / sources.PACKAGE
             pkg.write_text(pkg_text)
+            paths = sources.paths(pkg)
+            if edits:
+                mutant = build_dir / "rtl"
+                mutant.mkdir(exist_ok=True)
+                for name in {e[0] for e in edits}:
+                    (mutant / name).write_text(texts[name])
+                paths = [mutant / p.name if (mutant / p.name).exists() else p for p in paths]
             runner = get_runner("verilator")
             runner.build(
-                sources=[str(p) for p in sources.paths(pkg)],
+                sources=[str(p) for p in paths],
                 hdl_toplevel=top,
                 build_dir=build_dir,
                 build_args=[*BUILD_ARGS, *extra_args],
@@ -73,16 +96,22 @@ def build(top: str, config: Config, extra_args: tuple[str, ...] = (), parameters
     return build_dir
 
 
+def _test_dir(build_dir: Path, tb_module: str) -> Path:
+    return build_dir / "run" / f"{tb_module}-{os.getpid()}"
+
+
 def run_bench(top: str, tb_module: str, config: Config | None = None, testcase: str | None = None,
-              extra_env: dict[str, str] | None = None, parameters: dict[str, int] | None = None) -> None:
-    """Build `top` if needed and run the cocotb tests in tests/rtl/<tb_module>.py (fails the pytest test)."""
+              extra_env: dict[str, str] | None = None, parameters: dict[str, int] | None = None,
+              edits: tuple[Edit, ...] = ()) -> Path:
+    """Build `top` if needed and run the cocotb tests in tests/rtl/<tb_module>.py (fails the pytest test);
+    returns the folder the run left its results.xml in."""
     config = config or Config()
-    build_dir = build(top, config, parameters=parameters)
+    build_dir = build(top, config, parameters=parameters, edits=edits)
     if str(TB_DIR) not in sys.path:
         sys.path.insert(0, str(TB_DIR))
     env = {"VTA_TB_CONFIG": config.to_json(), **(extra_env or {})}
     runner = get_runner("verilator")
-    test_dir = build_dir / "run" / f"{tb_module}-{os.getpid()}"
+    test_dir = _test_dir(build_dir, tb_module)
     runner.test(
         test_module=tb_module,
         hdl_toplevel=top,
@@ -91,4 +120,21 @@ def run_bench(top: str, tb_module: str, config: Config | None = None, testcase: 
         test_dir=test_dir,
         testcase=testcase,
         extra_env=env,
+        results_xml=str(test_dir / "results.xml"),
     )
+    return test_dir
+
+
+def failing_tests(top: str, tb_module: str, edits: tuple[Edit, ...], config: Config | None = None,
+                  extra_env: dict[str, str] | None = None, parameters: dict[str, int] | None = None) -> set[str]:
+    """Names of the bench's cocotb tests that fail on the mutant `edits` (a bench that cannot fail on an
+    injected bug checks nothing). Raises if the mutant does not build or the simulation dies."""
+    results = _test_dir(build(top, config or Config(), parameters=parameters, edits=edits), tb_module) / "results.xml"
+    try:
+        run_bench(top, tb_module, config, extra_env=extra_env, parameters=parameters, edits=edits)
+    except SystemExit:
+        pass
+    if not results.is_file():
+        raise RuntimeError(f"{top} mutant {edits}: no results (the simulation died)")
+    return {case.get("name", "") for case in ElementTree.parse(results).getroot().iter("testcase")
+            if case.find("failure") is not None or case.find("error") is not None}

@@ -1,5 +1,6 @@
 """cocotb bench of vta_gemm_core: random micro-op streams (back-to-back accumulation into one ACC entry,
-resets, gaps) against a sequential numpy reference; one micro-op per clock in steady state."""
+resets, gaps) against a sequential numpy reference; one micro-op per clock in steady state; retire_o on
+the write of each instruction's last micro-op."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ async def random_streams(dut):
     wgt_m.load(wgt, 8)
     acc_m.load(acc0, 32)
     dut.in_valid_i.value = 0
+    dut.in_last_i.value = 0
     await start_clock_and_reset(dut)
     for m in (inp_m, wgt_m, acc_m, out_m):
         cocotb.start_soon(m.run(dut.clk_i))
@@ -89,3 +91,46 @@ async def random_streams(dut):
     # In phase 0 a write lands every clock once the pipeline is full (2 cycles of latency).
     assert cycles_busy >= 120 - 3, f"only {cycles_busy} writes in 120 back-to-back cycles"
     assert acc_m.writes == len(stream)
+
+
+@cocotb.test(timeout_time=2, timeout_unit="ms")
+async def retire_on_last_write(dut):
+    """retire_o pulses once per instruction, on the clock of the ACC write of its last micro-op (in_last_i),
+    reset micro-ops included, back to back and with gaps; never on another clock."""
+    cfg = config_from_env()
+    rng = np.random.default_rng(SEED + 1)
+    dut.in_valid_i.value = 0
+    dut.in_last_i.value = 0
+    dut.clr_i.value = 0
+    await start_clock_and_reset(dut)
+    n_insns = 150
+    lasts = []
+    for _ in range(n_insns):
+        n = int(rng.choice([1, 1, 2, 3, int(rng.integers(1, 9))]))
+        lasts += [False] * (n - 1) + [True]
+    in_flight: list[bool] = []
+    retired = writes = clock = 0
+    i = 0
+    while i < len(lasts) or in_flight:
+        valid = i < len(lasts) and rng.random() < (1.0 if i < len(lasts) // 2 else 0.6)
+        dut.in_valid_i.value = int(valid)
+        if valid:
+            dut.in_uop_i.value = encode_uop(Uop(dst_idx=int(rng.integers(0, 4)), src_idx=0, wgt_idx=0), cfg)
+            dut.in_dst_off_i.value = dut.in_src_off_i.value = dut.in_wgt_off_i.value = 0
+            dut.in_reset_i.value = int(rng.random() < 0.2)
+            dut.in_last_i.value = int(lasts[i])
+        else:
+            dut.in_last_i.value = int(rng.random() < 0.5)  # ignored without in_valid_i
+        await RisingEdge(dut.clk_i)
+        clock += 1
+        wrote, retire = int(dut.acc_wr_en_o.value), int(dut.retire_o.value)
+        want = in_flight.pop(0) if wrote else False
+        assert retire == int(want), (f"clock {clock}: retire_o {retire} on {'a' if wrote else 'no'} write, "
+                                     f"want {int(want)} (seed {SEED + 1})")
+        retired += retire
+        writes += wrote
+        if valid:
+            in_flight.append(lasts[i])
+            i += 1
+        assert clock < 10 * len(lasts), "micro-ops never written"
+    assert retired == n_insns and writes == len(lasts), f"{retired} retirements, {writes} writes"

@@ -1,8 +1,8 @@
 """cocotb bench of vta_tensor_alu: random micro-ops over a few ACC entries (so reads often hit writes
 still in flight, through dst and src), all five ops with imm and vector operands, runs of micro-ops
 sharing one src (the reused-src path) broken by micro-ops writing that src and by writes from other
-units on the snoop port, against a sequential Python reference of the semantics.md ALU table; and the
-micro-op rates (imm, reused src, src read)."""
+units on the snoop port, against a sequential Python reference of the semantics.md ALU table; the
+micro-op rates (imm, reused src, src read); retire_o on the write of each instruction's last micro-op."""
 
 from __future__ import annotations
 
@@ -89,6 +89,7 @@ async def setup(dut, cfg) -> tuple[SramModel, SramModel]:
     acc_m = SramModel(dut, cfg.acc_elem_bits, cfg.acc_depth, rd="acc", wr="acc", snoop=SNOOP)
     out_m = SramModel(dut, cfg.out_elem_bits, cfg.out_depth, wr="out")
     dut.in_valid_i.value = 0
+    dut.in_last_i.value = 0
     dut.acc_wr_snoop_en_i.value = 0
     dut.acc_wr_snoop_idx_i.value = 0
     dut.acc_wr_snoop_lane_en_i.value = 1
@@ -227,3 +228,44 @@ async def rates(dut):
         await ClockCycles(dut.clk_i, 4)
         dut._log.info("%s: %d clocks for %d micro-ops", name, cycles, n)
         assert cycles == want_cycles, f"{name}: {cycles} clocks for {n} micro-ops, want {want_cycles}"
+
+
+@cocotb.test(timeout_time=2, timeout_unit="ms")
+async def retire_on_last_write(dut):
+    """retire_o pulses once per instruction, on the clock of the ACC write of its last micro-op (in_last_i
+    taken with the micro-op when accepted), through imm, src-read and hazard stalls; never otherwise."""
+    cfg = config_from_env()
+    rng = np.random.default_rng(SEED + 2)
+    await setup(dut, cfg)
+    n_insns = 120
+    lasts: list[bool] = []
+    for _ in range(n_insns):
+        n = int(rng.choice([1, 1, 2, 3, int(rng.integers(1, 9))]))
+        lasts += [False] * (n - 1) + [True]
+    accepted: list[bool] = []
+    retired = writes = clock = 0
+    i = 0
+    valid = False
+    while i < len(lasts) or accepted:
+        if not valid and i < len(lasts) and rng.random() < 0.8:
+            # few entries, so dst/src hazards on writes in flight stall the micro-op
+            uop = random_uop(rng, 4)
+            drive_uop(dut, cfg, uop)
+            dut.in_last_i.value = int(lasts[i])
+            valid = True
+        await RisingEdge(dut.clk_i)
+        clock += 1
+        wrote, retire = int(dut.acc_wr_en_o.value), int(dut.retire_o.value)
+        want = accepted.pop(0) if wrote else False
+        assert retire == int(want), (f"clock {clock}: retire_o {retire} on {'a' if wrote else 'no'} write, "
+                                     f"want {int(want)} (seed {SEED + 2})")
+        retired += retire
+        writes += wrote
+        if valid and int(dut.in_ready_o.value):
+            accepted.append(lasts[i])
+            i += 1
+            valid = False
+            dut.in_valid_i.value = 0
+            dut.in_last_i.value = int(rng.random() < 0.5)  # ignored without in_valid_i
+        assert clock < 10 * len(lasts), "micro-ops never written"
+    assert retired == n_insns and writes == len(lasts), f"{retired} retirements, {writes} writes"
