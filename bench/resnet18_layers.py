@@ -10,12 +10,14 @@ roofline bound reached. Bound = max(GEMM micro-ops at one per cycle, the
 layer's minimum DRAM traffic (each needed input, weight and output byte once) /
 Config.bus_bytes per cycle).
 
-GEMM and ALU share VTA's one in-order compute stage, so a layer cannot beat its
-compute floor: the convolution's GEMM micro-ops, its accumulator resets (one per
-output vector; with MIN-init one per accumulator entry, once), the epilogue's GEMM
-micro-ops (bias through a constant INP element, residual through the identity
-block) and its ALU micro-ops (one cycle with an immediate or, for MIN-init, a src
-repeated from the micro-op before; two for the tensor ALU bias ADD). `alu_ceiling_fraction`
+The compute stage's two units (dual issue: the GEMM core and the tensor ALU run
+side by side on different ACC banks) bound a layer by its compute floor, the busier
+unit's work: the GEMM core's (the convolution's GEMM micro-ops, its accumulator
+resets - one per output vector, or with MIN-init one per accumulator entry, once -
+and the epilogue's GEMM micro-ops: bias through a constant INP element, residual
+through the identity block) or the ALU's (one cycle per micro-op with an immediate
+or, for MIN-init, a src repeated from the micro-op before; two for the tensor ALU
+bias ADD). `alu_ceiling_fraction`
 = bound / max(compute floor, DRAM cycles) is the best roofline_fraction this
 lowering can reach; `fraction_of_ceiling` = max(compute floor, DRAM cycles) / TSIM
 cycles is how close the schedule gets to it. Writes
@@ -98,7 +100,7 @@ def bench_layer(name: str, cfg: Config, fsim, tsim, runs: int) -> dict:
     reset_uops = conv.plan.acc_regions * conv.plan.s_acc if conv.min_init else spec.out_elems
     alu_bias = any(a[0] == "bias" for a in conv.actions) and not conv.bias_gemm and not conv.min_init
     tensor_alu_uops = spec.out_elems if alu_bias else 0
-    floor = spec.gemm_uops + reset_uops + conv.epilogue_gemm_uops + st.alu_uops + tensor_alu_uops
+    floor = max(spec.gemm_uops + reset_uops + conv.epilogue_gemm_uops, st.alu_uops + tensor_alu_uops)
     ceiling = max(float(floor), min_dram_bytes(spec) / cfg.bus_bytes)
     row = {
         "name": name, "shape": {"H": h, "W": w, "CI": ci, "CO": co, "K": k, "pad": pad, "stride": stride},
