@@ -59,14 +59,6 @@ def test_pipeline_is_a_printable_list_of_documented_passes():
             assert "Establishes" in p.__doc__ or p is pipeline.LOWER
 
 
-@pytest.fixture
-def interleaved(monkeypatch):
-    """Compile two-thread tilings only in pass_vthread's interleaved tile order (TAIL_CHUNKS parts on the last tiles)."""
-    from vta.compiler import op_conv
-    from vta.compiler.schedule_conv import TAIL_CHUNKS
-    monkeypatch.setattr(op_conv, "SCAN_VARIANT", ("interleaved", TAIL_CHUNKS))
-    monkeypatch.setattr(op_conv, "ALU_HEAVY", float("inf"))
-
 
 def test_ir_before_and_after_the_loop_passes(interleaved):
     rng = np.random.default_rng(SEED)

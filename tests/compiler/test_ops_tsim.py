@@ -13,6 +13,7 @@ from vta.isa.config import Config
 from vta.isa.errors import VtaError
 from vta.jit import open_device
 
+from .conftest import compile_only
 from .test_ops_workloads import DCGAN, MOBILENET, RESNET18, TAIL
 
 
@@ -167,10 +168,7 @@ def test_split_tail_matches_fsim_and_numpy_on_tsim(devices, min_init, monkeypatc
 
     from . import ops_reference as ref
 
-    from vta.compiler import op_conv
-    from vta.compiler.schedule_conv import TAIL_CHUNKS
-    monkeypatch.setattr(op_conv, "SCAN_VARIANT", ("interleaved", TAIL_CHUNKS))
-    monkeypatch.setattr(op_conv, "ALU_HEAVY", float("inf"))
+    compile_only(monkeypatch, "interleaved")
     rng = np.random.default_rng(27)
     x = rng.integers(-128, 128, (1, 16, 11, 13), dtype=np.int8)
     w = rng.integers(-128, 128, (48, 16, 3, 3), dtype=np.int8)

@@ -64,13 +64,6 @@ def _parts(ops_: list) -> list[tuple[int, list[int]]]:
     return out
 
 
-@pytest.fixture
-def interleaved(monkeypatch):
-    """Compile two-thread tilings only in the interleaved order, whose last tiles split (TAIL_CHUNKS parts)."""
-    from vta.compiler import op_conv
-    monkeypatch.setattr(op_conv, "SCAN_VARIANT", ("interleaved", TAIL_CHUNKS))
-    monkeypatch.setattr(op_conv, "ALU_HEAVY", float("inf"))
-
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_split_tail_is_exact_and_each_part_store_waits_for_its_part_only(fsim, interleaved, name):
@@ -109,13 +102,6 @@ def test_one_virtual_thread_does_not_split(fsim):
 
 
 # ---------------------------------------------------------------------- pipelined tile order (pass_pipeline)
-@pytest.fixture
-def pipelined(monkeypatch):
-    """Compile two-thread tilings only in the pipelined order with TAIL_CHUNKS parts."""
-    from vta.compiler import op_conv
-    monkeypatch.setattr(op_conv, "SCAN_VARIANT", ("pipelined", TAIL_CHUNKS))
-    monkeypatch.setattr(op_conv, "ALU_HEAVY", float("inf"))
-
 
 @pytest.mark.parametrize("name", list(CASES))
 def test_pipelined_order_is_exact_and_its_tokens_pass_the_checker(fsim, pipelined, name):
