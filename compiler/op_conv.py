@@ -27,12 +27,16 @@ EVALUATE_TOP = 4
 EVALUATE_EACH = 3
 #: (tile order, tail parts) of schedule_conv a two-thread tiling is compiled with; each is simulated and the
 #: fastest kept. Every candidate tiling is compiled with SCAN_VARIANT. When the ALU micro-ops are at least
-#: ALU_HEAVY of the GEMM micro-ops (1x1 convs: the tail matters, and how it splits), every candidate is also
-#: compiled with ALU_HEAVY_VARIANTS[0] and the best one of each lowering with the rest of them; elsewhere the
-#: other variants were within 0.5 % on TSIM (C2-C11) and not worth their compile time.
+#: ALU_HEAVY of the GEMM micro-ops (1x1 convs: the tail matters, and how it splits), the best HEAVY_SPLIT are
+#: also compiled with ALU_HEAVY_VARIANTS[0] and the best one of each lowering with the rest of them; elsewhere
+#: the other variants were within 0.5 % on TSIM (C2-C11) and not worth their compile time.
 SCAN_VARIANT = ("pipelined", 1)
 ALU_HEAVY_VARIANTS = (("pipelined", 3), ("interleaved", TAIL_CHUNKS), ("pipelined", 2), ("pipelined", 4))
 ALU_HEAVY = 0.25
+#: ALU-heavy ops: candidate tilings compiled per lowering (their ranking by the analytic search is the least
+#: faithful there), and how many of the best are compiled with ALU_HEAVY_VARIANTS[0] too
+EVALUATE_HEAVY = 8
+HEAVY_SPLIT = 2
 
 
 @dataclass(frozen=True)
@@ -142,6 +146,13 @@ class ConvOp(CompiledOp):
         pred = simulate(done[2].stream)
         return (pred.cycles, pred.instructions), (use_mi,) + done, pred
 
+    def _try(self, found, bias: bool, use_mi: bool, variant: tuple[str, int]):
+        """`found`'s tiling compiled with another variant, or `found` itself when that does not compile."""
+        try:
+            return self._compiled(found[1][1].tiles, bias, use_mi, variant)
+        except CompileError:
+            return found
+
     def _choose(self, tiles, bias: bool, options: list[bool]):
         """(MIN-init used, plan, func, pipeline result): the best simulated of the lowerings in `options`
         (each with the search's best few tilings, or with the given Tiles)."""
@@ -160,7 +171,7 @@ class ConvOp(CompiledOp):
                 todo = cands[use_mi].tiles
             # The analytic search ranks thousands of tilings; the best few are compiled and their
             # streams simulated (stage overlap, token waits), which ranks them more faithfully.
-            evaluated, heavy, best_here = 0, False, None
+            evaluated, heavy, scanned = 0, False, []
             for t in todo:
                 try:
                     found = self._compiled(t, bias, use_mi, SCAN_VARIANT)
@@ -169,23 +180,21 @@ class ConvOp(CompiledOp):
                     continue
                 if evaluated == 0:
                     heavy = found[2].alu_uops >= ALU_HEAVY * found[2].gemm_uops
-                if heavy and t.vthreads == 2:
-                    try:
-                        found = min(found, self._compiled(t, bias, use_mi, ALU_HEAVY_VARIANTS[0]), key=lambda f: f[0])
-                    except CompileError:
-                        pass
-                if best_here is None or found[0] < best_here[0]:
-                    best_here = found
+                scanned.append(found)
                 evaluated += 1
-                if evaluated >= (EVALUATE_TOP if len(options) == 1 else EVALUATE_EACH):
+                if evaluated >= (EVALUATE_HEAVY if heavy else EVALUATE_TOP if len(options) == 1 else EVALUATE_EACH):
                     break
-            if best_here is not None and best_here[1][1].tiles.vthreads == 2:
-                t = best_here[1][1].tiles
-                for variant in (ALU_HEAVY_VARIANTS[1:] if heavy else ()):
-                    try:
-                        best_here = min(best_here, self._compiled(t, bias, use_mi, variant), key=lambda f: f[0])
-                    except CompileError:
-                        continue
+            scanned.sort(key=lambda f: f[0])
+            if heavy:
+                # the best few again with the split tail that wins most often, the best of all with the rest
+                for n, found in enumerate(scanned[:HEAVY_SPLIT]):
+                    if found[1][1].tiles.vthreads == 2:
+                        scanned[n] = min(found, self._try(found, bias, use_mi, ALU_HEAVY_VARIANTS[0]), key=lambda f: f[0])
+                scanned.sort(key=lambda f: f[0])
+                if scanned and scanned[0][1][1].tiles.vthreads == 2:
+                    for variant in ALU_HEAVY_VARIANTS[1:]:
+                        scanned[0] = min(scanned[0], self._try(scanned[0], bias, use_mi, variant), key=lambda f: f[0])
+            best_here = scanned[0] if scanned else None
             if best_here is not None:
                 predicted[use_mi] = best_here[0][0]
                 if best is None or best_here[0] < best[0]:
