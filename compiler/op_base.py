@@ -21,7 +21,8 @@ from vta.jit.buffer import DeviceBuffer
 from vta.jit.command_queue import CommandQueue, RecordedStream
 from vta.jit.device import Device
 
-from .cost_model import DEFAULT, CostParams, Prediction, simulate
+from .cost_model import DEFAULT, CostParams, Prediction
+from .stream_timing import simulate
 from .errors import CompileError
 from .loop_ir import Func
 from .pipeline import PipelineResult, describe, run_pipeline

@@ -8,7 +8,8 @@ import numpy as np
 
 from vta.isa.config import Config
 
-from .cost_model import Candidates, roofline_cycles, search, simulate
+from .cost_model import Candidates, roofline_cycles, search
+from .stream_timing import simulate
 from .epilogue import alu_instructions, lower_epilogue
 from .errors import CompileError
 from .layout import (bias_gemm_blocks, expand_groups, identity_block, pack_activation, pack_bias, pack_weight_blocks,

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from vta.compiler import ops
-from vta.compiler.cost_model import CostParams, roofline_cycles, search, simulate
+from vta.compiler.cost_model import CostParams, roofline_cycles, search
+from vta.compiler.stream_timing import simulate
 from vta.compiler.stream import Block, Operand, SDma, SLoad, SNest, SStore, SSync, Stream
 from vta.compiler.tiling import make_plan
 from vta.isa.config import Config
@@ -90,7 +91,7 @@ def test_measure_tiles_runs_the_best_candidates(fsim):
 
 def test_src_repeats_counts_consecutive_micro_ops_on_one_src():
     """Against a plain walk of the execution order: outer loop, inner loop, micro-ops."""
-    from vta.compiler.cost_model import src_repeats
+    from vta.compiler.stream_timing import src_repeats
     from vta.isa.opcodes import AluOp
     from vta.jit.kernel import KernelBuilder
 
@@ -178,7 +179,7 @@ def _stream(*ops, inp: bool = True) -> tuple[Stream, float]:
 
 
 def test_bank_set_is_that_of_the_lowest_and_highest_index_of_dst_and_a_tensor_src():
-    from vta.compiler.cost_model import bank_set
+    from vta.compiler.stream_timing import bank_set
     d = 2048
     assert bank_set(_gemm(0, 1034), d) == 0b01  # indices 0..1023
     assert bank_set(_gemm(0, 1035), d) == 0b11  # the loop reaches 1024
