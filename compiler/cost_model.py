@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .acc_banks import fits_bank
 from .expr import ceil_div
 from .pass_lower import PAD_MAX
 from .tiling import ORDERS, Tiles, packs_rows
@@ -263,7 +264,7 @@ def search(spec: ConvSpec, *, alu_steps: int, bias: bool, residual: bool, bias_g
     ident_uops = spec.out_elems * ((1 if residual else 0) + (1 if bias_gemm else 0))
     bus = cfg.bus_bytes
     # acc_banks.plan_acc: two threads that both run, each region with its own copy of the ACC constants in one bank
-    banked = (vt == 2) & (n_tiles >= 2) & (s_acc + n_bias <= cfg.acc_depth // 2)
+    banked = (vt == 2) & (n_tiles >= 2) & fits_bank(s_acc, n_bias, cfg.acc_depth)
     bias_bytes = bias_bytes * np.where(banked, 2, 1)
     # the GEMM unit's work (convolution, reset, bias by GEMM, residual) and the ALU unit's (tail, bias ADD, MIN-init)
     alu_insns = n_tiles * (alu_steps + (1 if bias and not bias_gemm else 0))

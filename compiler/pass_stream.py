@@ -57,8 +57,9 @@ def split_synchronize(stream: Stream, limit: int | None = None) -> Stream:
 
     Establishes: no segment is much longer than `limit` instructions. A cut goes right
     after a store (pipelined order: or a GEMM), at a point where no later micro-op nest
-    reads a block loaded before the cut, so a segment never depends on a transfer of an earlier one. (SRAM contents,
-    e.g. the bias in ACC, persist between runs: isa/semantics.md.)
+    reads a block loaded before the cut, so a segment never depends on a transfer of an
+    earlier one. (SRAM contents, e.g. the bias in ACC, persist between runs:
+    isa/semantics.md.)
     """
     limit = SEGMENT_INSNS if limit is None else limit
     ops = stream.ops

@@ -355,30 +355,29 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str, min_init: Mi
         if init_stmt is not None:
             at = body.index(init_stmt)
             body[at:at + 1] = inits
-    # interleaved: the last tile of each of two virtual threads: their stores are the ones left with nothing to
-    # overlap (one thread: not split; the model then ranks C6's one-thread tiling first, which TSIM contradicts)
-    split = {}
-    for f in range(max(0, n_tiles - tiles.vthreads), n_tiles if tiles.vthreads == 2 and not pipelined else 0):
-        env = _tile_env(order, counts, bind, f)
-        chunked = _chunked_tail(tail, acc_ref, starts, [int(e.evaluate(env)) for e in (nbe, coe, the, twe)],
-                                tail_chunks)
-        if chunked is not None:
-            split[f] = chunked
-    if not pipelined and not split:
-        body += tail + [store]
-    elif not pipelined and n_tiles == 1:
-        body += split[0]
-    elif not pipelined:
-        def is_tile(f: int) -> Expr:
-            return lt(f - 1, flat_tile) * lt(flat_tile, f + 1)  # flat_tile == f
-
-        first = min(split)
-        body.append(If(lt(flat_tile, first), tuple(tail + [store])))
-        for f, chunked in split.items():
-            body.append(If(is_tile(f), tuple(chunked)))
-        for f in range(first, n_tiles):
-            if f not in split:
-                body.append(If(is_tile(f), tuple(tail + [store])))
+    else:
+        # interleaved: the last tile of each of two virtual threads: their stores are the ones left with nothing
+        # to overlap (one thread: not split; the model then ranks C6's one-thread tiling first, which TSIM
+        # contradicts)
+        split = {}
+        for f in range(max(0, n_tiles - tiles.vthreads), n_tiles if tiles.vthreads == 2 else 0):
+            env = _tile_env(order, counts, bind, f)
+            chunked = _chunked_tail(tail, acc_ref, starts, [int(e.evaluate(env)) for e in (nbe, coe, the, twe)],
+                                    tail_chunks)
+            if chunked is not None:
+                split[f] = chunked
+        if not split:
+            body += tail + [store]
+        elif n_tiles == 1:
+            body += split[0]
+        else:
+            first = min(split)
+            body.append(If(lt(flat_tile, first), tuple(tail + [store])))
+            for f, chunked in split.items():
+                body.append(If(_equals(flat_tile, f), tuple(chunked)))
+            for f in range(first, n_tiles):
+                if f not in split:
+                    body.append(If(_equals(flat_tile, f), tuple(tail + [store])))
 
     prologue: list[Stmt] = []
     whole = tuple(map(as_expr, (spec.cob, 1, 1, 1)))
@@ -421,7 +420,8 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str, min_init: Mi
         tensors.append(TensorDecl("init", MemType.ACC, (spec.cob, 1, 1, 1), "bias"))
         buffers.append(BufferDecl("init", MemType.ACC, const_base, spec.cob, layout.const_copies, False, const_stride))
     tensors.append(TensorDecl("out", MemType.OUT, (spec.nb, spec.cob, spec.oh, spec.ow), "output"))
-    attrs = (("tiles", plan.tiles.text()), ("tile_order", "pipelined" if pipelined else "interleaved"), ("vthread_loop", bind or "none"), ("acc_layout", layout.text()),
+    attrs = (("tiles", plan.tiles.text()), ("tile_order", "pipelined" if pipelined else "interleaved"),
+             ("vthread_loop", bind or "none"), ("acc_layout", layout.text()),
              ("intrinsic", (cfg.batch, cfg.block_out, cfg.block_in)),
              ("reset_and_bias", min_init.text() if min_init is not None else "reset, then " + (
                  "bias by GEMM" if plan.bias_gemm else "bias by ALU ADD" if plan.acc_bias else "no bias")))
