@@ -335,15 +335,11 @@ module vta_compute
 
   // ------------------------------------------------------------------ bank footprint of the head
   mem_insn_t cmd;
-  gemm_insn_t cmd_g;
   kind_e     kind;
   logic      kernel_empty, is_kernel, fp_done;
   logic [1:0] fp_banks;
 
-  assign cmd   = mem_insn_t'(cmd_insn_i);
-  assign cmd_g = gemm_insn_t'(cmd_insn_i);
-  assign kernel_empty = cmd_g.iter_out == '0 || cmd_g.iter_in == '0
-                     || GemmUopEndWidth'(cmd_g.uop_bgn) >= cmd_g.uop_end;
+  assign cmd = mem_insn_t'(cmd_insn_i);
 
   always_comb begin
     unique case (opcode_e'(cmd.opcode))
@@ -370,6 +366,7 @@ module vta_compute
     .uop_rd_en_o  (uop_rd_en_o[2]),
     .uop_rd_idx_o (uop_rd_idx_o[2]),
     .uop_rd_data_i(uop_rd_data_i[2]),
+    .empty_o      (kernel_empty),  // an empty GEMM/ALU runs as a NOP (it only pops and pushes)
     .done_o       (fp_done),
     .banks_o      (fp_banks)
   );
@@ -520,7 +517,7 @@ module vta_compute
   end
 
   logic unused_compute;
-  assign unused_compute = ^{uld_done, ald_done, cmd, cmd_g, inp_rd_data_i, wgt_rd_data_i, acc_rd_data_i,
+  assign unused_compute = ^{uld_done, ald_done, cmd, inp_rd_data_i, wgt_rd_data_i, acc_rd_data_i,
                             unused_g_alu, unused_g_use_imm, unused_g_alu_op, unused_g_imm, unused_a_wgt_off,
                             unused_a_alu, unused_a_reset, g_seq_src_off};
 endmodule

@@ -27,6 +27,8 @@ module vta_footprint
   output logic                            uop_rd_en_o,
   output logic [IdxBits-1:0]              uop_rd_idx_o,
   input  logic [UopLanes*UopElemBits-1:0] uop_rd_data_i,
+  // whether insn_i's nest is empty (iter 0 or uop_bgn >= uop_end: it touches nothing)
+  output logic                            empty_o,
   // result for key_i
   output logic                            done_o,
   output logic [1:0]                      banks_o
@@ -127,6 +129,7 @@ module vta_footprint
     end
   end
 
+  assign empty_o = empty;
   assign done_o  = st_q == StDone && !start;
   assign banks_o = banks_q;
 
