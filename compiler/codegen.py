@@ -7,18 +7,17 @@ dep_pop/dep_push, and synchronize() at the end of each segment.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 from vta.isa.opcodes import MemType, Stage
 from vta.isa.stats import RunStats
 from vta.jit.buffer import DeviceBuffer
 from vta.jit.command_queue import CommandQueue, RecordedStream
-from vta.jit.kernel import Loop, UopKernel
+from vta.jit.kernel import UopKernel
 
 from .stream import SLoad, SNest, SStore, SSync, Stream
 
-POP, PUSH, LOAD, STORE, GEMM, ALU = range(6)
+POP, PUSH, LOAD, STORE, GEMM, ALU, PRELOAD = range(7)
 _STAGE = {Stage.LOAD: "load", Stage.COMPUTE: "compute", Stage.STORE: "store"}
 
 
@@ -60,6 +59,10 @@ class Program:
                 elif k == STORE:
                     s["out_bytes"] += c[4] * c[5] * config.out_elem_bytes
                     s["store_insns"] += 1
+                elif k == PRELOAD:
+                    seen.update(kern.key for kern in c[1])
+                    s["uop_bytes"] += 4 * sum(len(kern) for kern in c[1])
+                    s["compute_insns"] += 1  # one LOAD UOP (the kernels are staged contiguously)
                 elif k in (GEMM, ALU):
                     kern = c[1]
                     n = len(kern)
@@ -97,6 +100,8 @@ class Program:
             k = c[0]
             if k == LOAD:
                 load(c[1], c[2], buffers[c[3]], c[4], c[5], c[6], c[7], c[8])
+            elif k == PRELOAD:
+                cq.preload(list(c[1]))
             elif k == GEMM:
                 cq.push_gemm(c[1])
             elif k == POP:
@@ -127,9 +132,10 @@ class Program:
                                  f"stride={c[7]}{pads}")
                 elif k == STORE:
                     lines.append(f"  store_2d OUT sram={c[1]} {c[2]}+{c[3]} x={c[4]} y={c[5]} stride={c[6]}")
+                elif k == PRELOAD:
+                    lines.append("  preload  " + " ".join(f"k{kernels[kern.key]}" for kern in c[1]))
                 else:
-                    empty = " (empty nest: preload)" if any(lp.extent == 0 for lp in c[1].loops) else ""
-                    lines.append(f"  push_{'gemm' if k == GEMM else 'alu '} k{kernels[c[1].key]}{empty}")
+                    lines.append(f"  push_{'gemm' if k == GEMM else 'alu '} k{kernels[c[1].key]}")
             lines.append("  synchronize")
         return "\n".join(lines)
 
@@ -171,10 +177,10 @@ def preload_kernels(calls: list[tuple], depth: int) -> list[tuple]:
     The runtime loads a kernel's micro-ops (a LOAD UOP on the compute stage) at its
     first push. Once the load stage streams inputs and weights, a LOAD UOP waits behind
     its transfers on the shared read channel (~100-470 cycles on TSIM, against ~25 on an
-    idle bus). So the segment starts with one empty-nest use of each kernel (an
-    instruction with iter 0 does nothing, isa/semantics.md, but its kernel becomes
-    resident), and its first INP/WGT load waits for a token pushed after them. Skipped
-    when the kernels do not all fit the micro-op buffer (they would evict each other).
+    idle bus). So the segment starts with one `CommandQueue.preload` of all its kernels
+    (a single LOAD UOP: they are new to the stream, so staged and placed contiguously),
+    and its first INP/WGT load waits for a token pushed after it. Skipped when the
+    kernels do not all fit the micro-op buffer (they would evict each other).
     """
     first: dict[str, tuple] = {}
     for c in calls:
@@ -183,6 +189,6 @@ def preload_kernels(calls: list[tuple], depth: int) -> list[tuple]:
     start = next((i for i, c in enumerate(calls) if c[0] == LOAD and c[1] in (MemType.INP, MemType.WGT)), None)
     if start is None or not first or sum(len(c[1]) for c in first.values()) > depth:
         return calls
-    pre = [(c[0], dataclasses.replace(c[1], loops=(Loop(0),))) for c in first.values()]
+    pre = [(PRELOAD, tuple(c[1] for c in first.values()))]
     return (pre + [(PUSH, Stage.COMPUTE, Stage.LOAD)] + calls[:start] + [(POP, Stage.COMPUTE, Stage.LOAD)]
             + calls[start:])

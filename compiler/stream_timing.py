@@ -200,15 +200,17 @@ def simulate(stream: Stream, params: CostParams = DEFAULT) -> Prediction:
     preloads = _preloads(stream.ops, config.uop_depth) if params.dual_issue else {}
     preloaded = 0.0  # the segment's first INP/WGT load waits for its preloaded kernels
 
-    def uop_load(k: UopKernel) -> float:
-        resident.add(k.key)
+    def uop_load(*ks: UopKernel) -> float:
+        """One LOAD UOP of the kernels `ks` (several: a preload, staged contiguously)."""
+        resident.update(k.key for k in ks)
+        n = sum(len(k) for k in ks)
         counts["insns"] += 1
-        counts["rd_bytes"] += 4 * len(k)
-        return params.dma_cycles + 4 * len(k) / bus
+        counts["rd_bytes"] += 4 * n
+        return params.dma_cycles + 4 * n / bus
 
     for i, op in enumerate(stream.ops):
         if i in preloads:
-            preloaded = cs.drain(0.0, sum(uop_load(k) for k in preloads[i]))
+            preloaded = cs.drain(0.0, uop_load(*preloads[i]))
         if isinstance(op, SSync):
             end = cs.drain(max(max(t.values()), rd, wr), 0.0)
             t = {s: end for s in t}

@@ -122,25 +122,49 @@ class CommandQueue:
         self._push_kernel(kernel)
 
     def _push_kernel(self, kernel: UopKernel) -> None:
-        depth = self.config.uop_depth
-        n = len(kernel)
-        if n > depth:
-            raise JitError(f"kernel of {n} micro-ops does not fit the UOP buffer ({depth})")
         place = self._resident.get(kernel.key)
         if place is None:
-            begin = self._ring_end if self._ring_end + n <= depth else 0
+            self.preload([kernel])
+            place = self._resident[kernel.key]
+        self._append(kernel.instruction(place[0]))
+
+    def preload(self, kernels: list[UopKernel]) -> None:
+        """Make `kernels` resident in the UOP buffer now, with one LOAD UOP per run of them that
+        is contiguous both in the staging buffer and in the ring (one LOAD for kernels new to the
+        stream that fit the ring together). A LOAD UOP waits behind the load stage's bursts on the
+        shared read channel, so a few long loads at a segment's start beat many short ones."""
+        depth = self.config.uop_depth
+        new = [k for k in dict((k.key, k) for k in kernels).values() if k.key not in self._resident]
+        total = sum(len(k) for k in new)
+        if total > depth:
+            what = f"kernel of {total} micro-ops does" if len(new) == 1 else f"{len(new)} kernels of {total} micro-ops do"
+            raise JitError(f"{what} not fit the UOP buffer ({depth})")
+        if self._ring_end + total > depth:
+            self._ring_end = 0  # the batch goes to the ring's start, so it never evicts itself
+        runs: list[list[tuple[UopKernel, int]]] = []  # runs of (kernel, ring begin)
+        for k in new:
+            n = len(k)
+            begin = self._ring_end
             end = begin + n
-            self._resident = {k: (b, e) for k, (b, e) in self._resident.items() if e <= begin or b >= end}
-            self._resident[kernel.key] = place = (begin, end)
+            self._resident = {key: (b, e) for key, (b, e) in self._resident.items() if e <= begin or b >= end}
+            self._resident[k.key] = (begin, end)
             self._ring_end = end
-            staged = self._staged.get(kernel.key)
-            if staged is None:
-                staged = self._staged[kernel.key] = _Staged(self._staged_words, kernel.words(self.config))
+            if k.key not in self._staged:
+                self._staged[k.key] = _Staged(self._staged_words, k.words(self.config))
                 self._staged_words += n
+            if runs:
+                last, last_begin = runs[-1][-1]
+                if (last_begin + len(last) == begin
+                        and self._staged[last.key].offset + len(last) == self._staged[k.key].offset):
+                    runs[-1].append((k, begin))
+                    continue
+            runs.append([(k, begin)])
+        for run in runs:
+            first, begin = run[0]
+            n = sum(len(k) for k, _ in run)
             index = self._append(MemInsn(opcode=Opcode.LOAD, memory_type=MemType.UOP, sram_base=begin,
                                          dram_base=0, y_size=1, x_size=n, x_stride=n))
-            self._uop_patches.append((index, kernel.key))
-        self._append(kernel.instruction(place[0]))
+            self._uop_patches.append((index, first.key))
 
     # ------------------------------------------------------------ dependencies
     def dep_push(self, src: Stage, dst: Stage) -> None:

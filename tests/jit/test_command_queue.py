@@ -45,6 +45,49 @@ def test_oversized_kernel_rejected(dev):
         cq.push_alu(k)
 
 
+def _adder(imm, dsts):
+    return KernelBuilder.alu(AluOp.ADD, imm=imm).uops(np.asarray(dsts)).build()
+
+
+def test_preload_loads_new_kernels_with_one_load_and_runs_them(dev):
+    cq = CommandQueue(dev)
+    ks = [_adder(1, [0, 1, 2]), _adder(2, [3, 4, 5, 6, 7]), _adder(4, [1, 3])]
+    cq.preload(ks)
+    for k in ks + ks[::-1]:
+        cq.push_alu(k)
+    cq.synchronize()
+    assert _uop_loads(cq.last_program) == [(0, 10)]
+    want = np.zeros(8, dtype=np.int64)
+    for imm, dsts in ((1, [0, 1, 2]), (2, [3, 4, 5, 6, 7]), (4, [1, 3])):
+        want[dsts] += 2 * imm  # each kernel ran twice
+    assert np.array_equal(dev.machine.acc[:8, 0, 0].astype(np.int64), want)
+
+
+def test_preload_splits_at_kernels_staged_earlier_and_skips_resident_ones(dev):
+    cq = CommandQueue(dev)
+    a, b, c = (_adder(i + 1, np.arange(12) % 4 + 4 * i) for i in range(3))
+    d = _adder(8, [16, 17, 18, 19])
+    for k in (a, b, c):  # c wraps to 0 and evicts a
+        cq.push_alu(k)
+    cq.preload([d, c, a])  # c is resident; d is new (staged after c), a was staged first: two loads
+    for k in (a, d, c):
+        cq.push_alu(k)
+    cq.synchronize()
+    assert _uop_loads(cq.last_program) == [(0, 12), (12, 12), (0, 12), (12, 4), (16, 12)]
+    want = np.zeros(20, dtype=np.int64)
+    for imm, dsts, runs in ((1, np.arange(12) % 4, 2), (2, np.arange(12) % 4 + 4, 1),
+                            (3, np.arange(12) % 4 + 8, 2), (8, [16, 17, 18, 19], 1)):
+        np.add.at(want, dsts, imm * runs)
+    assert np.array_equal(dev.machine.acc[:20, 0, 0].astype(np.int64), want)
+
+
+def test_preload_rejects_kernels_that_do_not_fit_together(dev):
+    cq = CommandQueue(dev)
+    ks = [_adder(i, np.arange(12) % 3) for i in range(1, 4)]
+    with pytest.raises(JitError, match=r"3 kernels of 36 micro-ops do not fit the UOP buffer \(32\)"):
+        cq.preload(ks)
+
+
 def test_kernel_cache_builds_once(dev):
     cq = CommandQueue(dev)
     calls = []
