@@ -179,8 +179,9 @@ def preload_kernels(calls: list[tuple], depth: int) -> list[tuple]:
     its transfers on the shared read channel (~100-470 cycles on TSIM, against ~25 on an
     idle bus). So the segment starts with one `CommandQueue.preload` of all its kernels
     (a single LOAD UOP: they are new to the stream, so staged and placed contiguously),
-    and its first INP/WGT load waits for a token pushed after it. Skipped when the
-    kernels do not all fit the micro-op buffer (they would evict each other).
+    and its first INP/WGT load waits for a token pushed after it (and after the ACC loads
+    that start the segment). Skipped when the kernels do not all fit the micro-op buffer
+    (they would evict each other).
     """
     first: dict[str, tuple] = {}
     for c in calls:
@@ -189,6 +190,9 @@ def preload_kernels(calls: list[tuple], depth: int) -> list[tuple]:
     start = next((i for i, c in enumerate(calls) if c[0] == LOAD and c[1] in (MemType.INP, MemType.WGT)), None)
     if start is None or not first or sum(len(c[1]) for c in first.values()) > depth:
         return calls
-    pre = [(PRELOAD, tuple(c[1] for c in first.values()))]
-    return (pre + [(PUSH, Stage.COMPUTE, Stage.LOAD)] + calls[:start] + [(POP, Stage.COMPUTE, Stage.LOAD)]
+    # leading ACC constant loads (compute stage) join the preload: on an idle read channel they
+    # take tens of cycles, behind the first tile's input and weight bursts hundreds
+    acc = next(i for i, c in enumerate(calls) if not (c[0] == LOAD and c[1] == MemType.ACC))
+    pre = [(PRELOAD, tuple(c[1] for c in first.values()))] + calls[:acc]
+    return (pre + [(PUSH, Stage.COMPUTE, Stage.LOAD)] + calls[acc:start] + [(POP, Stage.COMPUTE, Stage.LOAD)]
             + calls[start:])

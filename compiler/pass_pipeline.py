@@ -16,6 +16,9 @@ The pipelined order is
 
     I_0, G_0, I_1, T_0, G_1, I_2, T_1, G_2, I_3, T_2, ...
 
+except that the accumulator resets leading I_1 move up beside those leading I_0 (the GEMM
+unit clears thread 1's bank while the ALU initialises thread 0's, rather than after G_0).
+
 so a thread's tail comes before the other thread's next GEMM in program order (its token
 pushes, which wait for every older compute instruction, do not wait for that GEMM), and a
 thread's next init comes right after the other thread's GEMM (it waits for its own stores,
@@ -45,6 +48,15 @@ def pipeline_virtual_threads(stream: Stream) -> Stream:
         return stream
     static, segs = tiles
     out: list[Op] = list(static)
+    if len(segs) > 1 and segs[1][0] != segs[0][0]:
+        # both threads' first resets lead: the GEMM unit clears the second bank while the ALU
+        # initialises the first, instead of after the first tile's GEMMs
+        thread, init, gemm, tail = segs[1]
+        first = _leading_resets(segs[0][1])
+        second = _leading_resets(init)
+        out += first + second
+        segs[0] = (segs[0][0], [op for op in segs[0][1] if not _member(op, first)], *segs[0][2:])
+        segs[1] = (thread, [op for op in init if not _member(op, second)], gemm, tail)
     out += segs[0][1]
     for n, (thread, init, gemm, tail) in enumerate(segs):
         out += gemm
@@ -57,6 +69,21 @@ def pipeline_virtual_threads(stream: Stream) -> Stream:
         return stream
     stream.ops = out
     return stream
+
+
+def _leading_resets(ops: list[Op]) -> list[Op]:
+    """The accumulator resets (GEMM reset nests) before the first other nest of `ops`."""
+    out = []
+    for op in ops:
+        if isinstance(op, SNest):
+            if not (op.mode == "gemm" and op.reset):
+                break
+            out.append(op)
+    return out
+
+
+def _member(op: Op, ops: list[Op]) -> bool:
+    return any(op is o for o in ops)
 
 
 def _is_main_gemm(stream: Stream, op: Op) -> bool:

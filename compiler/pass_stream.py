@@ -32,15 +32,19 @@ def insn_estimate(op: Op) -> int:
 
 # ---------------------------------------------------------------------- sink_static_loads
 def sink_static_loads(stream: Stream) -> Stream:
-    """Move each load of a static block (bias, identity, constant INP) to just before its first reader.
+    """Move each load-stage load of a static block (identity, constant INP) to just before its first reader.
 
-    Establishes: no static load sits ahead of work that does not need it. The prologue
-    loads the whole bias before the first tile; in the in-order load queue that delays
-    the first tile's input and weights, and so the first GEMM, by the bias transfer.
-    Static blocks are written by nothing else, so the move changes no result.
+    Establishes: no static INP/WGT load sits ahead of work that does not need it. The
+    prologue loads its constants before the first tile; in the in-order load queue that
+    delays the first tile's input and weights, and so the first GEMM, by the transfer.
+    Static blocks are written by nothing else, so the move changes no result. ACC
+    constants (bias, MIN-init values) stay at the start: the compute stage runs their
+    loads, and a LOAD ACC waits for both compute units to drain (vta_compute), which is
+    free before the first nest and costs a pipeline bubble anywhere later.
     """
     static = {name for name, b in stream.buffers.items() if not b.dynamic}
-    is_static = lambda op: isinstance(op, SLoad) and op.block.buffer in static  # noqa: E731
+    is_static = lambda op: (isinstance(op, SLoad) and op.block.buffer in static  # noqa: E731
+                            and op.stage == Stage.LOAD)
     loads = [op for op in stream.ops if is_static(op)]
     out = [op for op in stream.ops if not is_static(op)]
     for load in loads:

@@ -112,7 +112,9 @@ def _chunk_bounds(ext: list[int], chunks: int) -> tuple[int, int, list[tuple[int
     stride = 1
     for e in ext[dim + 1:]:
         stride *= e
-    bounds = [ext[dim] * i // n for i in range(n + 1)]
+    # larger parts first: the last part's store ends the tile (the next init of the thread waits
+    # for it, and the program's end does), so it is the smallest
+    bounds = [-(-ext[dim] * i // n) for i in range(n + 1)]
     return dim, stride, [(bounds[c], bounds[c + 1] - bounds[c]) for c in range(n)]
 
 
