@@ -30,7 +30,7 @@ share nothing but read-only blocks, so every op sees the data the in-order progr
 
 from __future__ import annotations
 
-from .stream import Op, SLoad, SNest, SStore, Stream
+from .stream import Op, SLoad, SNest, SStore, Stream, reorder
 
 
 def pipeline_virtual_threads(stream: Stream) -> Stream:
@@ -67,7 +67,7 @@ def pipeline_virtual_threads(stream: Stream) -> Stream:
             out += tail + (nxt[1] if nxt is not None else [])
     if len(out) != len(stream.ops):
         return stream
-    stream.ops = out
+    reorder(stream, out)
     return stream
 
 

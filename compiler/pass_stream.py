@@ -14,7 +14,7 @@ from vta.jit.kernel import KernelBuilder, UopKernel
 
 from .errors import CompileError
 from .pass_fold import MAX_LOOP_EXTENT, hazard_free, plan_fold, uop_order
-from .stream import Block, Op, Operand, SLoad, SNest, SStore, SSync, Stream
+from .stream import Block, Op, Operand, SLoad, SNest, SStore, SSync, Stream, reorder
 
 #: Cut the stream into synchronize() segments of at most about this many instructions.
 SEGMENT_INSNS = 40_000
@@ -51,7 +51,7 @@ def sink_static_loads(stream: Stream) -> Stream:
         at = next((i for i, op in enumerate(out) if isinstance(op, SSync) or (isinstance(op, SNest) and any(
             o is not None and o.block == load.block for o in (op.dst, op.src, op.wgt)))), len(out))
         out.insert(at, load)
-    stream.ops = out
+    reorder(stream, out)
     return stream
 
 
@@ -94,7 +94,7 @@ def split_synchronize(stream: Stream, limit: int | None = None) -> Stream:
         if run >= limit and cut_after(op) and earliest_def[p + 1] >= p + 1 and p + 1 < n:
             out.append(SSync())
             run = 0
-    stream.ops = out
+    reorder(stream, out)
     return stream
 
 

@@ -128,3 +128,19 @@ class Stream:
             k = type(op).__name__
             out[k] = out.get(k, 0) + 1
         return out
+
+
+def reorder(stream: Stream, ops: list[Op]) -> None:
+    """Make `ops` (stream.ops in a new order, perhaps with new ops such as SSyncs among them) the
+    stream's ops, keeping every operand's load_index on the position of its load (operands shared
+    between nests move once)."""
+    where = {id(op): i for i, op in enumerate(ops)}
+    old = stream.ops
+    seen: set[int] = set()
+    for op in ops:
+        if isinstance(op, SNest):
+            for o in (op.dst, op.src, op.wgt):
+                if o is not None and o.load_index >= 0 and id(o) not in seen:
+                    seen.add(id(o))
+                    o.load_index = where[id(old[o.load_index])]
+    stream.ops = ops

@@ -11,7 +11,7 @@ from vta.compiler import ops, pass_stream, pipeline
 from vta.compiler.codegen import ALU, GEMM, LOAD, POP, PRELOAD, PUSH, Program
 from vta.compiler.expr import emax, emin, floordiv, mod, var
 from vta.compiler.loop_ir import Contract, Copy, Elementwise, Fill, For, walk
-from vta.compiler.stream import SNest, SStore
+from vta.compiler.stream import SLoad, SNest, SStore, SSync
 from vta.isa.config import Config
 from vta.isa.opcodes import MemType, Stage
 from vta.jit import open_device
@@ -287,14 +287,17 @@ def test_kernels_with_the_same_micro_ops_share_one_copy(fsim):
 
 
 def test_segments_preload_their_kernels_before_the_first_load(fsim):
-    """codegen: one preload of every kernel (a single LOAD UOP), then a token the first INP/WGT load waits for."""
+    """codegen: one preload of every kernel (a single LOAD UOP) and the ACC constant loads, then a token the first
+    INP/WGT load waits for."""
     rng = np.random.default_rng(SEED)
     w, b = _rand(rng, (64, 32, 3, 3)), rng.integers(-999, 999, 64).astype(np.int32)
     conv = ops.conv2d(w, b, input_shape=(1, 32, 12, 12), padding=1, epilogue=(ops.Shr(8), ops.AddBias(), ops.Clip(0, 127)))
     for seg in conv.program.segments:
         keys = [c[1].key for c in seg if c[0] in (GEMM, ALU)]
         assert seg[0][0] == PRELOAD and [k.key for k in seg[0][1]] == list(dict.fromkeys(keys))
-        assert seg[1] == (PUSH, Stage.COMPUTE, Stage.LOAD)
+        n = 1 + next(i for i, c in enumerate(seg[1:]) if not (c[0] == LOAD and c[1] == MemType.ACC))
+        assert seg[n] == (PUSH, Stage.COMPUTE, Stage.LOAD)  # after the preload and the leading ACC constants
+        assert not (seg[n + 1][0] == LOAD and seg[n + 1][1] == MemType.ACC)
         first_load = next(i for i, c in enumerate(seg) if c[0] == LOAD and c[1] in (MemType.INP, MemType.WGT))
         assert seg[first_load - 1] == (POP, Stage.COMPUTE, Stage.LOAD)
     assert "preload  k0 k1" in conv.program_text()
@@ -360,3 +363,27 @@ def test_alu_tensorization_of_named_elementwise_ops(fsim):
     x = _rand(rng, (1, 16, 4, 4))
     want = np.clip(np.maximum(ref.wrap32(ref.conv2d(x, w) << 2), 0), 3, 90).astype(np.int8)
     assert np.array_equal(conv.run(fsim, x), want)
+
+
+@pytest.mark.parametrize("order", ["interleaved", "pipelined"])
+def test_operands_name_the_position_of_their_load_after_every_stream_pass(order, request, monkeypatch):
+    """Passes that reorder the stream (pass_pipeline, sink_static_loads) keep each operand's load_index on
+    its load, so split_synchronize's cut test reads true positions (and its SSyncs keep them)."""
+    request.getfixturevalue(order)
+    monkeypatch.setattr(pass_stream, "SEGMENT_INSNS", 60)
+    rng = np.random.default_rng(SEED)
+    w, b = _rand(rng, (64, 32, 1, 1)), rng.integers(-999, 999, 64).astype(np.int32)
+    conv = ops.conv2d(w, b, input_shape=(1, 32, 14, 14), stride=2, min_init=True,
+                      epilogue=(ops.Shr(8), ops.AddBias(), ops.Clip(0, 127)),
+                      tiles=ops.Tiles(h=2, w=7, co=2, ci=1, vthreads=2))
+    ops_ = conv.result.stream.ops
+    assert any(isinstance(op, SSync) for op in ops_)
+    checked = 0
+    for op in ops_:
+        if isinstance(op, SNest):
+            for o in (op.src, op.wgt):
+                if o is not None and o.load_index >= 0:
+                    load = ops_[o.load_index]
+                    assert isinstance(load, SLoad) and load.block == o.block
+                    checked += 1
+    assert checked > 10

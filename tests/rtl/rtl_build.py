@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from xml.etree import ElementTree
 
+from cocotb_tools import config as cocotb_config
 from cocotb_tools.runner import get_runner
 
 from vta.hw import pkg_gen, sources
@@ -55,6 +56,8 @@ def _build_key(top: str, pkg_text: str, extra: tuple[str, ...], parameters: dict
     h.update(pkg_text.encode())
     h.update(top.encode())
     h.update(verilator_version().encode())
+    # the model links cocotb's VPI library by absolute path: a build from another venv would not load
+    h.update(str(cocotb_config.libs_dir).encode())
     h.update(" ".join(BUILD_ARGS + extra).encode())
     h.update(repr(sorted(parameters.items())).encode())
     return h.hexdigest()[:16]
