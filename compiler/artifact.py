@@ -106,7 +106,7 @@ def _load_npz(z: zipfile.ZipFile, member: str) -> dict[str, np.ndarray]:
 
 def load_module(path: Path, config: Config | None = None) -> CompiledModule:
     """Read a module written by save_module; `config` overrides the stored one (must describe the same design)."""
-    from . import partition_vta
+    from .op_conv import shared_choices
 
     if not path.exists():
         raise CompileError(f"compiled module {str(path)!r} does not exist")
@@ -132,22 +132,28 @@ def load_module(path: Path, config: Config | None = None) -> CompiledModule:
         if manifest["cpu"]["target"] is not None:
             ir_text = z.read("cpu.ll").decode() if "cpu.ll" in z.namelist() else ""
             native = load_object(ir_text, z.read("cpu.o"), manifest["cpu"]["target"])
-    steps = []
-    for d in manifest["steps"]:
-        s = Step(d["name"], d["op"], d["target"], d["inputs"], d["outputs"], tuple(d["out_shape"]), d["out_dtype"],
-                 d["macs"], reason=d.get("reason", ""), vta_cycles_predicted=d.get("vta_cycles_predicted"))
-        if s.target == "cpu":
-            s.kernel_func = d["kernel_func"]
-            s.scratch = tuple((dt, int(n)) for dt, n in d["scratch"])
-        elif s.target == "vta":
-            v = d["vta"]
-            arrays = {k: vta_arrays[key] for k, key in v["arrays"].items()}
-            op = partition_vta.construct(v["kind"], v["params"], arrays, config)
-            s.vta = partition_vta.VtaKernel(v["kind"], op, v["params"], arrays, v["residual"])
-        steps.append(s)
+    with shared_choices():  # repeated conv shapes search once, as at compile time
+        steps = [_load_step(d, vta_arrays, config) for d in manifest["steps"]]
     return CompiledModule(
         name=manifest["name"], config=config, input_names=[i["name"] for i in manifest["inputs"]],
         input_shapes={i["name"]: tuple(i["shape"]) for i in manifest["inputs"]},
         input_dtypes={i["name"]: i["dtype"] for i in manifest["inputs"]},
         output_names=[o["value"] for o in manifest["outputs"]], output_aliases=[o["name"] for o in manifest["outputs"]],
         steps=steps, consts=consts, native=native, meta={"loaded_from": str(path), "host": host_target()["triple"]})
+
+
+def _load_step(d: dict, vta_arrays: dict[str, np.ndarray], config: Config) -> Step:
+    """One step of a manifest, its VTA operator rebuilt from the stored params and arrays."""
+    from . import partition_vta
+
+    s = Step(d["name"], d["op"], d["target"], d["inputs"], d["outputs"], tuple(d["out_shape"]), d["out_dtype"],
+             d["macs"], reason=d.get("reason", ""), vta_cycles_predicted=d.get("vta_cycles_predicted"))
+    if s.target == "cpu":
+        s.kernel_func = d["kernel_func"]
+        s.scratch = tuple((dt, int(n)) for dt, n in d["scratch"])
+    elif s.target == "vta":
+        v = d["vta"]
+        arrays = {k: vta_arrays[key] for k, key in v["arrays"].items()}
+        op = partition_vta.construct(v["kind"], v["params"], arrays, config)
+        s.vta = partition_vta.VtaKernel(v["kind"], op, v["params"], arrays, v["residual"])
+    return s

@@ -28,6 +28,7 @@ from .fuse import FUSE_PIPELINE
 from .graph import Graph
 from .graph_errors import CompileError
 from .llvm_jit import compile_ir
+from .op_conv import shared_choices
 from .partition import CostModel, Placement, partition
 from .passes_graph import FLOAT_PIPELINE, describe, run_pipeline
 from .passes_graph_lower import LOWER_PIPELINE
@@ -90,7 +91,8 @@ def compile(model: Any, config: Config | None = None, calibration: Any = None, *
     lg = qg.copy()  # lowering passes change how, not what: qg stays the reference semantics
     for p in LOWER_PIPELINE:
         say(f"  {p.__name__}: {p(lg, config.block_in)}")
-    places = partition(lg, config, partition_policy, cost, log)
+    with shared_choices():  # repeated conv shapes search once
+        places = partition(lg, config, partition_policy, cost, log)
     rep.placements = places
     rep.stage_s["partition_vta_build"] = time.perf_counter() - t1
     t2 = time.perf_counter()

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Iterator
 
 import numpy as np
 
@@ -38,6 +41,25 @@ ALU_HEAVY = 0.25
 #: faithful there), and how many of the best are compiled with ALU_HEAVY_VARIANTS[0] too
 EVALUATE_HEAVY = 8
 HEAVY_SPLIT = 2
+
+
+#: The active choice cache of `shared_choices` (None: every conv searches).
+_CHOICES: ContextVar[dict | None] = ContextVar("conv_choices", default=None)
+
+
+@contextmanager
+def shared_choices() -> Iterator[None]:
+    """Within the block, a conv whose shape, epilogue steps and lowering options equal an earlier
+    one's (only weights, bias and the steps' immediates differ) reuses that one's choice of
+    tiling, lowering and tile order instead of searching and compiling candidates again: the
+    cost model's ranking depends on no constant, so it would come out the same. Model compiles
+    and module loads use it (ResNet-18 repeats most of its conv shapes)."""
+    token = _CHOICES.set({}) if _CHOICES.get() is None else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            _CHOICES.reset(token)
 
 
 @dataclass(frozen=True)
@@ -142,10 +164,11 @@ class ConvOp(CompiledOp):
         return plan, func, run_pipeline(func)
 
     def _compiled(self, tiles: Tiles, bias: bool, use_mi: bool, variant: tuple[str, int]):
-        """((predicted cycles, instructions), (use_mi, plan, func, pipeline result), Prediction) of one variant."""
+        """((predicted cycles, instructions), (use_mi, plan, func, pipeline result), Prediction, variant)
+        of one variant."""
         done = self._plan_func(tiles, bias, use_mi, variant)
         pred = simulate(done[2].stream)
-        return (pred.cycles, pred.instructions), (use_mi,) + done, pred
+        return (pred.cycles, pred.instructions), (use_mi,) + done, pred, variant
 
     def _try(self, found, bias: bool, use_mi: bool, variant: tuple[str, int]):
         """`found`'s tiling compiled with another variant, or `found` itself when that does not compile."""
@@ -160,6 +183,20 @@ class ConvOp(CompiledOp):
         if tiles is not None and not isinstance(tiles, (Tiles, MeasureTiles)):
             raise CompileError(f"{self.kind} {self.spec.shapes()}: tiles must be None, a Tiles or MeasureTiles, "
                                f"got {tiles!r}")
+        choices = _CHOICES.get() if tiles is None else None
+        # the epilogue's steps without their immediates (shift amounts, clip bounds): those change
+        # no instruction or micro-op count, so equal keys give equal cost-model rankings
+        steps = tuple((a[0], a[1]) if a[0] == "alu" else a[:1] for a in self.actions)
+        key = (self.kind, self.spec, steps, bias, self.has_residual, self._gemm_bias is not None, tuple(options))
+        if choices is not None and key in choices:
+            use_mi, chosen, variant, cands, reason = choices[key]
+            try:
+                found = self._compiled(chosen, bias, use_mi, variant)
+            except CompileError:
+                found = None  # not expected (the plan depends on the key alone); search as usual
+            if found is not None:
+                self.candidates, self.min_init_reason = cands, reason
+                return found[1]
         first_error, best, cands = None, None, {}
         predicted: dict[bool, float] = {}
         for use_mi in options:
@@ -215,6 +252,8 @@ class ConvOp(CompiledOp):
                                     f"{predicted[False]:.0f} without")
         elif not use_mi and len(options) == 2:
             self.min_init_reason = f"no tiling compiles with it ({first_error})"
+        if choices is not None:
+            choices[key] = (use_mi, best[1][1].tiles, best[3], self.candidates, self.min_init_reason)
         return best[1]
 
     @property
