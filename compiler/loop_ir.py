@@ -210,7 +210,7 @@ class Elementwise(Stmt):
     src: Access | None = None
     imm: int | tuple[int, int] | None = None
     note: str = ""
-    part: int = 0  # k > 0: part k of a tail split with its store (schedule_conv._chunked_tail)
+    part: int = 0  # k > 0: part k of a tail split with its store (schedule_parts.chunked_tail)
 
 
 @dataclass(frozen=True)

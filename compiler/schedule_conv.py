@@ -23,8 +23,6 @@ ALU instructions can dual-issue with the other thread's; otherwise the packed la
 
 from __future__ import annotations
 
-import dataclasses
-
 from vta.isa.opcodes import MemType
 
 from .epilogue import Action
@@ -33,11 +31,12 @@ from .expr import Expr, as_expr, emax, emin, floordiv, lt, var
 from .loop_ir import (Access, Axis, BufferDecl, Contract, Copy, Elementwise, Fill, For, Func, If, Ref, Region,
                       Stmt, TensorDecl)
 from .min_init import MinInit
+from .schedule_parts import chunked_init, chunked_tail
 from .tiling import ConvPlan
 
 Z = as_expr(0)
 
-#: Parts the last tile's tail and store are cut into (see `_chunked_tail`; measured on TSIM in docs/compiler.md).
+#: Parts the last tile's tail and store are cut into (see `chunked_tail`; measured on TSIM in docs/compiler.md).
 TAIL_CHUNKS = 4
 #: Compute order of a two-thread plan's tiles: "pipelined" (pass_pipeline: every tile's tail, store and
 #: MIN-init in `tail_chunks` parts) or "interleaved" (pass_vthread's order; the last tiles split).
@@ -101,67 +100,6 @@ def _tile_env(order: list[str], counts: dict[str, int], bind: str | None, flat: 
     return env
 
 
-def _chunk_bounds(ext: list[int], chunks: int) -> tuple[int, int, list[tuple[int, int]]] | None:
-    """(dim, stride, [(lo, size)]): a tile of extents `ext` (batch, channel blocks, rows, cols) cut into at
-    most `chunks` parts along its outermost dimension longer than 1; each part is the range
-    [lo * stride, (lo + size) * stride) of the flat ACC tile. None when there is nothing to cut."""
-    dim = next((j for j, e in enumerate(ext) if e > 1), None)
-    if chunks < 2 or dim is None:
-        return None
-    n = min(chunks, ext[dim])
-    stride = 1
-    for e in ext[dim + 1:]:
-        stride *= e
-    # larger parts first: the last part's store ends the tile (the next init of the thread waits
-    # for it, and the program's end does), so it is the smallest
-    bounds = [-(-ext[dim] * i // n) for i in range(n + 1)]
-    return dim, stride, [(bounds[c], bounds[c + 1] - bounds[c]) for c in range(n)]
-
-
-def _chunked_tail(tail: list[Elementwise], acc_ref: Ref, starts: tuple[Expr, ...], ext: list[int],
-                  chunks: int) -> list[Stmt] | None:
-    """A tile's trailing immediate ALU statements and store cut into `chunks` parts (`_chunk_bounds`: a
-    contiguous range of the flat ACC tile and a box of the output): part c's store waits only for
-    part c's ALU ops and overlaps the later parts'. None when there is nothing to cut."""
-    cut = _chunk_bounds(ext, chunks)
-    if cut is None or not tail:
-        return None
-    dim, stride, parts = cut
-    out: list[Stmt] = []
-    for c, (lo, size) in enumerate(parts):
-        off = as_expr(lo * stride)
-        axes = (_axis("e", size * stride, size * stride),)
-        for s in tail:
-            note = f"part {c + 1}/{len(parts)} of the tile" + (f"; {s.note}" if s.note else "")
-            out.append(dataclasses.replace(s, axes=axes, dst=Access(acc_ref, off, (("e", as_expr(1)),)),
-                                           note=note, part=c + 1))
-        box_s = tuple(st + lo if j == dim else st for j, st in enumerate(starts))
-        box_e = tuple(as_expr(size if j == dim else e) for j, e in enumerate(ext))
-        out.append(Copy("store", acc_ref, Region("out", box_s, box_e), offset=off))
-    return out
-
-
-def _chunked_init(init: Elementwise, ext: list[int], chunks: int) -> list[Stmt] | None:
-    """The MIN-init of a tile of extents `ext` cut like its tail (`_chunk_bounds`), so part c writes
-    (and waits for the previous store of) only the ACC range of the previous tile's store part c."""
-    cut = _chunk_bounds(ext, chunks)
-    if cut is None:
-        return None
-    dim, stride, parts = cut
-    nb, co, h, w = ext
-    out: list[Stmt] = []
-    for c, (lo, size) in enumerate(parts):
-        sizes = [nb, co, h * w]
-        sizes[min(dim, 2)] = size * (w if dim == 2 else 1)
-        axes = tuple(_axis(a.var, n, n) for a, n in zip(init.axes, sizes))
-        src = dataclasses.replace(init.src, base=init.src.base + lo) if dim == 1 else init.src
-        dst = dataclasses.replace(init.dst, base=as_expr(lo * stride),
-                                  steps=(("nb", as_expr(co * h * w)), ("co", as_expr(h * w)), ("p", as_expr(1))))
-        out.append(dataclasses.replace(init, axes=axes, dst=dst, src=src, part=c + 1,
-                                       note=f"part {c + 1}/{len(parts)} of the tile; {init.note}"))
-    return out
-
-
 def _equals(e: Expr, v: int) -> Expr | None:
     """The condition e == v (None when e is the constant v)."""
     return None if e.is_const else lt(v - 1, e) * lt(e, v + 1)
@@ -171,7 +109,7 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str, min_init: Mi
                   tail_chunks: int = TAIL_CHUNKS, tile_order: str = TILE_ORDER) -> Func:
     """The conv template's loop IR for one plan; `min_init` (with plan.min_init) replaces the accumulator
     reset and the bias by one ALU MIN from per-channel init values and runs its shifted tail.
-    `tail_chunks`: parts the last tile's trailing ALU ops and store are cut into (`_chunked_tail`)."""
+    `tail_chunks`: parts the last tile's trailing ALU ops and store are cut into (`chunked_tail`)."""
     if plan.min_init != (min_init is not None):
         raise CompileError(f"{name}: internal: plan.min_init and the MIN-init lowering must be given together")
     spec = plan.spec
@@ -346,10 +284,10 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str, min_init: Mi
             cond = None
             for c in conds:
                 cond = c if cond is None else cond * c
-            chunked = _chunked_tail(tail, acc_ref, starts, list(ext), tail_chunks) or tail + [store]
+            chunked = chunked_tail(tail, acc_ref, starts, list(ext), tail_chunks) or tail + [store]
             ends.append(tuple(chunked) if cond is None else If(cond, tuple(chunked)))
             if init_stmt is not None:
-                parts = _chunked_init(init_stmt, list(ext), tail_chunks) or [init_stmt]
+                parts = chunked_init(init_stmt, list(ext), tail_chunks) or [init_stmt]
                 inits.append(tuple(parts) if cond is None else If(cond, tuple(parts)))
         if len(classes) == 1:
             ends, inits = list(ends[0]), list(inits[0]) if inits else []
@@ -364,7 +302,7 @@ def schedule_conv(plan: ConvPlan, actions: list[Action], name: str, min_init: Mi
         split = {}
         for f in range(max(0, n_tiles - tiles.vthreads), n_tiles if tiles.vthreads == 2 else 0):
             env = _tile_env(order, counts, bind, f)
-            chunked = _chunked_tail(tail, acc_ref, starts, [int(e.evaluate(env)) for e in (nbe, coe, the, twe)],
+            chunked = chunked_tail(tail, acc_ref, starts, [int(e.evaluate(env)) for e in (nbe, coe, the, twe)],
                                     tail_chunks)
             if chunked is not None:
                 split[f] = chunked

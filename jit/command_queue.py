@@ -3,13 +3,15 @@
     cq = CommandQueue(device)
     cq.load_2d(MemType.INP, sram_index, buf, elem_offset, x_size, y_size, x_stride, pad=(y0, y1, x0, x1))
     cq.dep_push(Stage.LOAD, Stage.COMPUTE); cq.dep_pop(Stage.LOAD, Stage.COMPUTE)
-    cq.push_gemm(kernel); cq.push_alu(kernel)
+    cq.preload([k1, k2]); cq.push_gemm(k1); cq.push_alu(k2)   # preload: optional, one LOAD UOP for both
     cq.store_2d(sram_index, buf, elem_offset, x_size, y_size, x_stride)
     stats = cq.synchronize()          # appends FINISH, runs on the device, resets the stream
 
 Micro-op kernels live in the UOP SRAM as a ring (as upstream): a kernel that is
 not resident is loaded by a LOAD UOP on the compute stage, evicting whatever it
-overlaps. All kernels used in one synchronize are staged into one DRAM buffer.
+overlaps. All kernels used in one synchronize are staged into one DRAM buffer;
+`preload` makes several resident with one LOAD UOP where they are contiguous there
+and in the ring (kernels new to the stream, placed together).
 """
 
 from __future__ import annotations

@@ -93,7 +93,7 @@ def test_ir_before_and_after_the_loop_passes(interleaved):
 
 def test_virtual_threads_run_their_tails_in_turn_and_init_before_their_first_gemm(interleaved):
     """A thread's tail ALU ops are contiguous in the compute queue and its store waits only for them, so it
-    overlaps the other thread's tail; on each thread's last tile, split into parts (`schedule_conv._chunked_tail`),
+    overlaps the other thread's tail; on each thread's last tile, split into parts (`schedule_parts.chunked_tail`),
     a part's store waits only for that part's ops; thread 1's MIN-init follows thread 0's first GEMM of the tile."""
     rng = np.random.default_rng(SEED)
     conv = ops.conv2d(_rand(rng, (64, 32, 1, 1)), rng.integers(-2000, 2000, 64).astype(np.int32),

@@ -162,7 +162,7 @@ def test_min_init_with_bias_first_and_residual_matches_numpy_on_tsim(devices):
 
 @pytest.mark.parametrize("min_init", [False, True])
 def test_split_tail_matches_fsim_and_numpy_on_tsim(devices, min_init, monkeypatch):
-    """The last tile of each of two virtual threads runs its tail and store in parts (schedule_conv._chunked_tail):
+    """The last tile of each of two virtual threads runs its tail and store in parts (schedule_parts.chunked_tail):
     six tiles, edge tiles in rows and channels (the last two cut along channels and along rows)."""
     from vta.compiler.stream import SNest
 
