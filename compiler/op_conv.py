@@ -218,6 +218,12 @@ class ConvOp(CompiledOp):
                     continue
                 if evaluated == 0:
                     heavy = found[2].alu_uops >= ALU_HEAVY * found[2].gemm_uops
+                    if best is not None and max(found[2].gemm_uops, found[2].alu_uops) >= best[0][0]:
+                        # a lowering's GEMM and ALU micro-ops do not depend on the tiling, and each
+                        # takes a cycle of its unit: no tiling of this one beats the best so far
+                        scanned.append(found)
+                        heavy = False
+                        break
                 scanned.append(found)
                 evaluated += 1
                 if evaluated >= (EVALUATE_HEAVY if heavy else EVALUATE_TOP if len(options) == 1 else EVALUATE_EACH):
