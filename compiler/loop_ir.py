@@ -298,6 +298,17 @@ class Func:
 
 
 # ---------------------------------------------------------------------- generic traversal
+_FIELDS: dict[type, tuple[str, ...] | None] = {}  # per class: its dataclass field names, None if not one
+
+
+def _fields(cls: type) -> tuple[str, ...] | None:
+    names = _FIELDS.get(cls, ())
+    if names == ():
+        names = tuple(f.name for f in dataclasses.fields(cls)) if dataclasses.is_dataclass(cls) else None
+        _FIELDS[cls] = names
+    return names
+
+
 def _map(node, leaf: type, fn: Callable):
     """Rebuild a node with `fn` applied to every instance of `leaf` inside it (dataclasses and tuples)."""
     if isinstance(node, leaf):
@@ -305,16 +316,17 @@ def _map(node, leaf: type, fn: Callable):
     if isinstance(node, tuple):
         out = tuple(_map(x, leaf, fn) for x in node)
         return node if all(a is b for a, b in zip(out, node)) else out
-    if dataclasses.is_dataclass(node) and not isinstance(node, type):
-        changes = {}
-        for f in dataclasses.fields(node):
-            v = getattr(node, f.name)
-            if isinstance(v, (leaf, tuple)) or (dataclasses.is_dataclass(v) and not isinstance(v, type)):
-                nv = _map(v, leaf, fn)
-                if nv is not v:
-                    changes[f.name] = nv
-        return dataclasses.replace(node, **changes) if changes else node
-    return node
+    names = _fields(type(node))
+    if names is None:
+        return node
+    changes = {}
+    for name in names:
+        v = getattr(node, name)
+        if isinstance(v, (leaf, tuple)) or _fields(type(v)) is not None:
+            nv = _map(v, leaf, fn)
+            if nv is not v:
+                changes[name] = nv
+    return dataclasses.replace(node, **changes) if changes else node
 
 
 def map_exprs(node, fn: Callable[[Expr], Expr]):
