@@ -340,8 +340,18 @@ def map_refs(node, fn: Callable[[Ref], Ref]):
 
 
 def subst(node, mapping: dict[str, Expr | int]):
-    """Substitute loop variables inside a node."""
-    return map_exprs(node, lambda e: e.subst(mapping) if e.terms else e)
+    """Substitute loop variables inside a node (each distinct expression once: they recur)."""
+    memo: dict[int, tuple[Expr, Expr]] = {}
+
+    def one(e: Expr) -> Expr:
+        if not e.terms:
+            return e
+        hit = memo.get(id(e))
+        if hit is None:
+            hit = memo[id(e)] = (e, e.subst(mapping))  # keeps e alive, so its id is not reused
+        return hit[1]
+
+    return map_exprs(node, one)
 
 
 def walk(stmts: tuple[Stmt, ...]) -> Iterator[Stmt]:
