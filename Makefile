@@ -1,6 +1,7 @@
 # vta-kit: two commands on a fresh machine (Python 3.11+, g++, make).
 #   make demo   - create .venv, install the kit, compile the digits CNN to VTA and run it on fsim
 #   make test   - create .venv, install the kit with its test tools, run the test suite
+#   (also: make test-all (slow tests too), make lint (verilator --lint-only -Wall), make bench)
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
@@ -30,7 +31,10 @@ test-all: $(STAMP)
 	$(PY) -m pytest -n 2
 
 bench: $(STAMP)
-	cd bench && for b in fsim_speed resnet18_layers resnet18_e2e tsim_speed gemm_utilization; do ../$(PY) $$b.py || exit 1; done
+	cd bench && for b in fsim_speed resnet18_layers resnet18_e2e tsim_speed gemm_utilization fuzz; do ../$(PY) $$b.py || exit 1; done
+
+lint: $(STAMP)
+	$(PY) -m vta.hw.lint
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache
