@@ -16,9 +16,6 @@ The pipelined order is
 
     I_0, G_0, I_1, T_0, G_1, I_2, T_1, G_2, I_3, T_2, ...
 
-except that the accumulator resets leading I_1 move up beside those leading I_0 (the GEMM
-unit clears thread 1's bank while the ALU initialises thread 0's, rather than after G_0).
-
 so a thread's tail comes before the other thread's next GEMM in program order (its token
 pushes, which wait for every older compute instruction, do not wait for that GEMM), and a
 thread's next init comes right after the other thread's GEMM (it waits for its own stores,
@@ -26,6 +23,9 @@ which run while that GEMM does). The ALU unit runs T_f and I_{f+2} while the GEM
 G_{f+1}. When two consecutive tiles belong to the same thread (an odd tile count with an
 outer tile loop), T_f goes before I_{f+1}: each thread's ops keep their order, and threads
 share nothing but read-only blocks, so every op sees the data the in-order program gave it.
+One exception fills the pipeline sooner: the accumulator resets that lead I_1 move up
+beside those leading I_0 (the GEMM unit clears thread 1's bank while the ALU initialises
+thread 0's, rather than after G_0); they are thread 1's first compute ops, so its order holds.
 """
 
 from __future__ import annotations

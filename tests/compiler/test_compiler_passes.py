@@ -387,3 +387,23 @@ def test_operands_name_the_position_of_their_load_after_every_stream_pass(order,
                     assert isinstance(load, SLoad) and load.block == o.block
                     checked += 1
     assert checked > 10
+
+
+def test_pipelined_streams_start_with_both_threads_resets_and_the_acc_constants(pipelined, fsim):
+    """pass_pipeline hoists thread 1's leading reset beside thread 0's; sink_static_loads leaves the ACC
+    constants (MIN-init values, one copy per bank) ahead of every nest; the result stays bit-exact."""
+    rng = np.random.default_rng(SEED)
+    w, b = _rand(rng, (64, 32, 1, 1)), rng.integers(-999, 999, 64).astype(np.int32)
+    conv = ops.conv2d(w, b, input_shape=(1, 32, 14, 14), stride=2, min_init=True,
+                      epilogue=(ops.Shr(8), ops.AddBias(), ops.Clip(0, 127)),
+                      tiles=ops.Tiles(h=2, w=7, co=2, ci=1, vthreads=2))
+    stream = conv.result.stream.ops
+    nests = [op for op in stream if isinstance(op, SNest)]
+    assert [(n.mode, n.reset, n.dst.block.index) for n in nests[:2]] == [("gemm", True, 0), ("gemm", True, 1)]
+    first_nest = stream.index(nests[0])
+    acc_loads = [i for i, op in enumerate(stream) if isinstance(op, SLoad) and op.dmas[0].mem == MemType.ACC]
+    assert len(acc_loads) == 2 and max(acc_loads) < first_nest
+    x = _rand(rng, (1, 32, 14, 14))
+    want = ref.upstream_tail(ref.conv2d(x, w, (2, 2), (0, 0)), b)
+    assert np.array_equal(conv.run(fsim, x), want)
+    check_dependencies(fsim, conv.last_program(fsim))
