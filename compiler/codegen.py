@@ -116,8 +116,9 @@ class Program:
     def text(self) -> str:
         lines = [f"program {self.name}: {len(self.segments)} segment(s), {self.calls} calls"]
         kernels = {k.key: i for i, k in enumerate(self.kernels())}
+        # kernels with equal micro-ops share a key (and one LOAD UOP); each push names its operation
         for i, k in enumerate(self.kernels()):
-            lines.append(f"  kernel k{i}: {k.describe()}")
+            lines.append(f"  kernel k{i}: {k.shape()}")
         for si, seg in enumerate(self.segments):
             lines.append(f"segment {si}:")
             for c in seg:
@@ -135,7 +136,7 @@ class Program:
                 elif k == PRELOAD:
                     lines.append("  preload  " + " ".join(f"k{kernels[kern.key]}" for kern in c[1]))
                 else:
-                    lines.append(f"  push_{'gemm' if k == GEMM else 'alu '} k{kernels[c[1].key]}")
+                    lines.append(f"  push_{'gemm' if k == GEMM else 'alu '} k{kernels[c[1].key]} {c[1].operation()}")
             lines.append("  synchronize")
         return "\n".join(lines)
 

@@ -83,12 +83,20 @@ class UopKernel:
             return GemmInsn(reset_reg=self.reset, wgt_factor_out=outer.wgt, wgt_factor_in=inner.wgt, **common)
         return AluInsn(alu_opcode=self.alu_opcode, use_imm=self.use_imm, imm=self.imm, **common)
 
-    def describe(self) -> str:
+    def operation(self) -> str:
+        """What the instruction does: "GEMM", "GEMM reset" or "ALU <op> [imm=..]"."""
         head = "GEMM reset" if self.mode == "gemm" and self.reset else self.mode.upper()
         if self.mode == "alu":
             head += f" {AluOp(self.alu_opcode).name}" + (f" imm={self.imm}" if self.use_imm else "")
+        return head
+
+    def shape(self) -> str:
+        """The loops and the micro-op count: "[extent: dst+.. src+.. wgt+..] ... N uops"."""
         loops = " ".join(f"[{lp.extent}: dst+{lp.dst} src+{lp.src} wgt+{lp.wgt}]" for lp in self.loops)
-        return f"{head} {loops} {len(self)} uops"
+        return f"{loops} {len(self)} uops" if loops else f"{len(self)} uops"
+
+    def describe(self) -> str:
+        return f"{self.operation()} {self.shape()}"
 
 
 class KernelBuilder:

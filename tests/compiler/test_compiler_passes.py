@@ -407,3 +407,14 @@ def test_pipelined_streams_start_with_both_threads_resets_and_the_acc_constants(
     want = ref.upstream_tail(ref.conv2d(x, w, (2, 2), (0, 0)), b)
     assert np.array_equal(conv.run(fsim, x), want)
     check_dependencies(fsim, conv.last_program(fsim))
+
+
+def test_program_text_names_each_push_by_its_operation():
+    """Kernels with equal micro-ops share a key, so the listing names the operation on every push line."""
+    rng = np.random.default_rng(SEED)
+    w, b = _rand(rng, (32, 32, 1, 1)), rng.integers(-999, 999, 32).astype(np.int32)
+    conv = ops.conv2d(w, b, input_shape=(1, 32, 8, 8), epilogue=(ops.Shr(8), ops.AddBias(), ops.Clip(0, 127)))
+    pushes = [line.split() for line in conv.program_text().splitlines() if line.strip().startswith("push_")]
+    ops_named = {" ".join(p[2:]) for p in pushes}
+    assert {"ALU SHR imm=8", "GEMM"} <= ops_named and all(p[2] in ("GEMM", "ALU") for p in pushes)
+    assert all((p[0] == "push_gemm") == (p[2] == "GEMM") for p in pushes)
