@@ -365,17 +365,22 @@ def test_alu_tensorization_of_named_elementwise_ops(fsim):
     assert np.array_equal(conv.run(fsim, x), want)
 
 
+def _two_thread_1x1(rng):
+    """(conv, weight, bias): a C4-like 1x1 stride-2 MIN-init conv with two virtual threads and many tiles."""
+    w, b = _rand(rng, (64, 32, 1, 1)), rng.integers(-999, 999, 64).astype(np.int32)
+    conv = ops.conv2d(w, b, input_shape=(1, 32, 14, 14), stride=2, min_init=True,
+                      epilogue=(ops.Shr(8), ops.AddBias(), ops.Clip(0, 127)),
+                      tiles=ops.Tiles(h=2, w=7, co=2, ci=1, vthreads=2))
+    return conv, w, b
+
+
 @pytest.mark.parametrize("order", ["interleaved", "pipelined"])
 def test_operands_name_the_position_of_their_load_after_every_stream_pass(order, request, monkeypatch):
     """Passes that reorder the stream (pass_pipeline, sink_static_loads) keep each operand's load_index on
     its load, so split_synchronize's cut test reads true positions (and its SSyncs keep them)."""
     request.getfixturevalue(order)
     monkeypatch.setattr(pass_stream, "SEGMENT_INSNS", 60)
-    rng = np.random.default_rng(SEED)
-    w, b = _rand(rng, (64, 32, 1, 1)), rng.integers(-999, 999, 64).astype(np.int32)
-    conv = ops.conv2d(w, b, input_shape=(1, 32, 14, 14), stride=2, min_init=True,
-                      epilogue=(ops.Shr(8), ops.AddBias(), ops.Clip(0, 127)),
-                      tiles=ops.Tiles(h=2, w=7, co=2, ci=1, vthreads=2))
+    conv, *_ = _two_thread_1x1(np.random.default_rng(SEED))
     ops_ = conv.result.stream.ops
     assert any(isinstance(op, SSync) for op in ops_)
     checked = 0
@@ -393,10 +398,7 @@ def test_pipelined_streams_start_with_both_threads_resets_and_the_acc_constants(
     """pass_pipeline hoists thread 1's leading reset beside thread 0's; sink_static_loads leaves the ACC
     constants (MIN-init values, one copy per bank) ahead of every nest; the result stays bit-exact."""
     rng = np.random.default_rng(SEED)
-    w, b = _rand(rng, (64, 32, 1, 1)), rng.integers(-999, 999, 64).astype(np.int32)
-    conv = ops.conv2d(w, b, input_shape=(1, 32, 14, 14), stride=2, min_init=True,
-                      epilogue=(ops.Shr(8), ops.AddBias(), ops.Clip(0, 127)),
-                      tiles=ops.Tiles(h=2, w=7, co=2, ci=1, vthreads=2))
+    conv, w, b = _two_thread_1x1(rng)
     stream = conv.result.stream.ops
     nests = [op for op in stream if isinstance(op, SNest)]
     assert [(n.mode, n.reset, n.dst.block.index) for n in nests[:2]] == [("gemm", True, 0), ("gemm", True, 1)]
