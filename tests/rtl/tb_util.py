@@ -79,6 +79,16 @@ def alu_lane_ref(op: int, a: int, b: int) -> int:
     return r - (1 << 32) if r >> 31 else r
 
 
+def check_retire(dut, pending: list[bool], clock: int, seed: int) -> tuple[int, int]:
+    """(wrote, retired) on this clock, checking that retire_o pulses exactly with the ACC write of an
+    instruction's last micro-op. `pending`: the last-flags of micro-ops accepted, not yet written, oldest first."""
+    wrote, retire = int(dut.acc_wr_en_o.value), int(dut.retire_o.value)
+    want = pending.pop(0) if wrote else False
+    assert retire == int(want), (f"clock {clock}: retire_o {retire} on {'a' if wrote else 'no'} write, "
+                                 f"want {int(want)} (seed {seed})")
+    return wrote, retire
+
+
 class SramModel:
     """A scratchpad as the bench sees it: lane k of a port is element idx + k, one cycle of read latency.
 

@@ -9,7 +9,7 @@ import cocotb
 from cocotb.triggers import ClockCycles, RisingEdge
 
 from rtl_build import config_from_env
-from tb_util import SramModel, start_clock_and_reset
+from tb_util import SramModel, check_retire, start_clock_and_reset
 from vta.isa import Uop
 from vta.isa.encode import encode_uop
 
@@ -123,10 +123,7 @@ async def retire_on_last_write(dut):
             dut.in_last_i.value = int(rng.random() < 0.5)  # ignored without in_valid_i
         await RisingEdge(dut.clk_i)
         clock += 1
-        wrote, retire = int(dut.acc_wr_en_o.value), int(dut.retire_o.value)
-        want = in_flight.pop(0) if wrote else False
-        assert retire == int(want), (f"clock {clock}: retire_o {retire} on {'a' if wrote else 'no'} write, "
-                                     f"want {int(want)} (seed {SEED + 1})")
+        wrote, retire = check_retire(dut, in_flight, clock, SEED + 1)
         retired += retire
         writes += wrote
         if valid:

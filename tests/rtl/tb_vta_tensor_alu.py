@@ -11,7 +11,7 @@ import cocotb
 from cocotb.triggers import ClockCycles, RisingEdge
 
 from rtl_build import config_from_env
-from tb_util import SramModel, alu_lane_ref, pack_bits, start_clock_and_reset
+from tb_util import SramModel, alu_lane_ref, check_retire, pack_bits, start_clock_and_reset
 from vta.isa import AluOp, Uop
 from vta.isa.encode import encode_uop
 
@@ -255,10 +255,7 @@ async def retire_on_last_write(dut):
             valid = True
         await RisingEdge(dut.clk_i)
         clock += 1
-        wrote, retire = int(dut.acc_wr_en_o.value), int(dut.retire_o.value)
-        want = accepted.pop(0) if wrote else False
-        assert retire == int(want), (f"clock {clock}: retire_o {retire} on {'a' if wrote else 'no'} write, "
-                                     f"want {int(want)} (seed {SEED + 2})")
+        wrote, retire = check_retire(dut, accepted, clock, SEED + 2)
         retired += retire
         writes += wrote
         if valid and int(dut.in_ready_o.value):
