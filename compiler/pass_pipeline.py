@@ -51,12 +51,10 @@ def pipeline_virtual_threads(stream: Stream) -> Stream:
     if len(segs) > 1 and segs[1][0] != segs[0][0]:
         # both threads' first resets lead: the GEMM unit clears the second bank while the ALU
         # initialises the first, instead of after the first tile's GEMMs
-        thread, init, gemm, tail = segs[1]
-        first = _leading_resets(segs[0][1])
-        second = _leading_resets(init)
-        out += first + second
-        segs[0] = (segs[0][0], [op for op in segs[0][1] if not _member(op, first)], *segs[0][2:])
-        segs[1] = (thread, [op for op in init if not _member(op, second)], gemm, tail)
+        resets = _leading_resets(segs[0][1]) + _leading_resets(segs[1][1])
+        out += resets
+        moved = {id(op) for op in resets}
+        segs[:2] = [(t, [op for op in init if id(op) not in moved], gemm, tail) for t, init, gemm, tail in segs[:2]]
     out += segs[0][1]
     for n, (thread, init, gemm, tail) in enumerate(segs):
         out += gemm
@@ -80,10 +78,6 @@ def _leading_resets(ops: list[Op]) -> list[Op]:
                 break
             out.append(op)
     return out
-
-
-def _member(op: Op, ops: list[Op]) -> bool:
-    return any(op is o for o in ops)
 
 
 def _is_main_gemm(stream: Stream, op: Op) -> bool:
